@@ -1,0 +1,63 @@
+"""Daily counters: every visit, admission, referral and yuan of a simulated day, by axis.
+
+Axes use the codes of ``flowsim.domain``. Indicators (``flowsim.indicators``) and the tidy
+daily table (``flowsim.results``) are computed from these arrays and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from flowsim.benefits import Claim
+from flowsim.domain import Scheme, Service, Tier
+
+PAYERS = ("bill", "fund", "assistance", "patient")
+"""Money measures: the bill and who paid it (fund + assistance + patient = bill)."""
+REFERRAL_KINDS = ("up", "down")
+N_T, N_S, N_K = len(Tier), len(Service), len(Scheme)
+
+
+@dataclass
+class DayCounts:
+    """Counts of one simulated day. Shapes are given as axis names."""
+
+    visits: np.ndarray = field(default_factory=lambda: np.zeros((N_S, N_T, N_K), np.int64))
+    # [service, tier, scheme] outpatient visits (inpatient row stays 0)
+    admissions: np.ndarray = field(default_factory=lambda: np.zeros((N_T, N_K), np.int64))
+    # [tier, scheme]
+    money: np.ndarray = field(default_factory=lambda: np.zeros((len(PAYERS), N_S, N_T, N_K)))
+    # [payer, service, tier, scheme] yuan
+    no_care: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
+    # [scheme] minor episodes for which the patient sought no care
+    referrals: np.ndarray = field(default_factory=lambda: np.zeros((2, N_T, N_T), np.int64))
+    # [kind, from tier, to tier]
+    turned_away: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))
+    # [tier] patients who found a facility full and went elsewhere
+    occupied_beds: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))
+    # [tier] at the end of the day
+    oop_by_quintile: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    # [income quintile] yuan out of pocket
+
+    def add_visits(self, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray) -> None:
+        """Count one visit per element."""
+        flat = np.ravel_multi_index((service, tier, scheme), self.visits.shape)
+        self.visits += np.bincount(flat, minlength=self.visits.size).reshape(self.visits.shape)
+
+    def add_claims(
+        self, claim: Claim, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray,
+        quintile: np.ndarray,
+    ) -> None:
+        """Add the bill and each payer's share of every claim."""
+        shape = self.money.shape[1:]
+        flat = np.ravel_multi_index((service, tier, scheme), shape)
+        for p, amount in enumerate((claim.bill, claim.fund, claim.assistance, claim.patient)):
+            self.money[p] += np.bincount(flat, weights=amount, minlength=flat.size and
+                                         int(np.prod(shape))).reshape(shape)
+        self.oop_by_quintile += np.bincount(quintile, weights=claim.patient, minlength=5)
+
+
+def stack(days: list[DayCounts]) -> dict[str, np.ndarray]:
+    """Stack day records into arrays with a leading day axis."""
+    return {f.name: np.stack([getattr(d, f.name) for d in days]) for f in fields(DayCounts)}

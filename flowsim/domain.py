@@ -1,0 +1,73 @@
+"""The fixed vocabulary of the model: tiers, services, schemes, referral and poverty codes.
+
+Every array axis in flowsim is indexed by these codes, and every label (English and Chinese)
+is declared here once so that tables and reports reuse it.
+"""
+
+from enum import IntEnum
+
+
+class Tier(IntEnum):
+    """Level of care (POLICY.md "Places"). Village and township together are grassroots (基层)."""
+
+    VILLAGE = 0
+    TOWNSHIP = 1
+    COUNTY = 2
+    OUT_OF_COUNTY = 3
+
+
+class Service(IntEnum):
+    """Benefit category: ordinary outpatient, chronic (两病/门诊慢特病) outpatient, inpatient."""
+
+    OUTPATIENT = 0
+    CHRONIC = 1
+    INPATIENT = 2
+
+
+class Scheme(IntEnum):
+    """Basic medical insurance scheme: 城乡居民医保 (resident) or 职工医保 (employee)."""
+
+    RESIDENT = 0
+    EMPLOYEE = 1
+
+
+class Referral(IntEnum):
+    """Referral status of a claim: none, upward (上转), downward (下转)."""
+
+    NONE = 0
+    UP = 1
+    DOWN = 2
+
+
+class Poverty(IntEnum):
+    """Medical-assistance group (医疗救助对象); NONE gets no assistance."""
+
+    NONE = 0
+    EXTREME = 1  # 特困人员
+    DIBAO = 2  # 低保对象
+    NEAR_DIBAO = 3  # 低保边缘家庭
+    MONITORED = 4  # 防止返贫监测帮扶对象
+
+
+TIERS = tuple(t.name.lower() for t in Tier)
+SERVICES = tuple(s.name.lower() for s in Service)
+SCHEMES = tuple(s.name.lower() for s in Scheme)
+POVERTY_GROUPS = tuple(p.name.lower() for p in Poverty)
+GRASSROOTS = (Tier.VILLAGE, Tier.TOWNSHIP)
+IN_COUNTY = (Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY)
+
+TIER_LABELS = {
+    "village": ("village clinic", "村卫生室"),
+    "township": ("township health centre", "乡镇卫生院"),
+    "county": ("county hospital", "县级医院"),
+    "out_of_county": ("out-of-county hospital", "县域外医院"),
+}
+SERVICE_LABELS = {
+    "outpatient": ("ordinary outpatient", "普通门诊"),
+    "chronic": ("chronic outpatient (两病)", "门诊慢特病"),
+    "inpatient": ("inpatient", "住院"),
+}
+SCHEME_LABELS = {
+    "resident": ("urban-rural resident insurance", "城乡居民医保"),
+    "employee": ("employee insurance", "职工医保"),
+}

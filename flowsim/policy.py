@@ -1,0 +1,142 @@
+"""The benefit rules in force on a given day, as arrays, and the claim a patient faces under them.
+
+``rules_on(scenario, day)`` turns the scenario's (possibly dated) policy values into ``Rules``;
+``price_claims`` applies the pure cost-sharing functions of ``flowsim.benefits`` to a batch of
+encounters. Both the expected out-of-pocket used in facility choice and the real claims go
+through ``price_claims``, so patients respond to exactly the rules they will be charged by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from flowsim import benefits
+from flowsim.config import Scenario
+from flowsim.domain import TIERS, Poverty, Referral, Scheme, Service, Tier
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Benefit rules on one day. Arrays are indexed [scheme, service, tier] unless noted."""
+
+    day: date
+    deductible: np.ndarray  # yuan (per year for outpatient services, per admission for inpatient)
+    rate: np.ndarray  # fraction of the policy-range bill above the deductible
+    annual_cap: np.ndarray  # [scheme, service] yuan of fund payments per person-year
+    catalogue_share: np.ndarray  # [service, tier] in-catalogue fraction of a bill
+    grassroots_outpatient_deductible_waived: bool
+    upward_continuity: str  # none | first_only | difference
+    downward_waived: bool
+    penalty_size: float
+    penalty_mode: str  # points | relative
+    lowest_certifying_tier: int  # Tier code
+    village_claims: str  # none | remote | all
+    prescription_days: int
+    family_doctor_min_rate: np.ndarray  # [service]
+    assistance_share: np.ndarray  # [Poverty] (0 for NONE)
+    assistance_cap: np.ndarray  # [Poverty] yuan per person-year
+    assistance_services: np.ndarray  # [service] bool
+    down_for_rehab: float  # fraction of county discharges referred down
+
+
+def rules_on(scenario: Scenario, day: date) -> Rules:
+    """Compile the scenario's policy values in force on ``day``."""
+    b, a = scenario.benefits, scenario.assistance
+    schemes = [b.resident, b.employee]
+    services = lambda s: [s.outpatient, s.chronic, s.inpatient]  # noqa: E731
+    ch = b.chronic
+    return Rules(
+        day=day,
+        deductible=np.array([[sv.deductible.on(day) for sv in services(s)] for s in schemes]),
+        rate=np.array([[sv.rate.on(day) for sv in services(s)] for s in schemes]),
+        annual_cap=np.array([[sv.annual_cap.on(day) for sv in services(s)] for s in schemes]),
+        catalogue_share=b.catalogue_share.on(day),
+        grassroots_outpatient_deductible_waived=bool(
+            b.grassroots_outpatient_deductible_waived.on(day)
+        ),
+        upward_continuity=b.referral_continuity.upward.on(day),
+        downward_waived=bool(b.referral_continuity.downward_waived.on(day)),
+        penalty_size=float(b.out_of_county_penalty.size.on(day)),
+        penalty_mode=b.out_of_county_penalty.mode.on(day),
+        lowest_certifying_tier=TIERS.index(ch.lowest_certifying_tier.on(day)),
+        village_claims=ch.village_claims.on(day),
+        prescription_days=int(ch.prescription_days.on(day)),
+        family_doctor_min_rate=b.family_doctor_min_rate.on(day).astype(float),
+        assistance_share=np.concatenate([[0.0], a.share.on(day)]),
+        assistance_cap=np.concatenate([[0.0], a.annual_cap.on(day)]),
+        assistance_services=a.services.on(day).astype(bool),
+        down_for_rehab=float(scenario.referral.down_for_rehab.on(day)),
+    )
+
+
+def price_claims(
+    rules: Rules,
+    *,
+    bill: np.ndarray,
+    scheme: np.ndarray,
+    service: np.ndarray,
+    tier: np.ndarray,
+    poverty: np.ndarray,
+    referral: np.ndarray | int = Referral.NONE,
+    prior_deductible_paid: np.ndarray | float = 0.0,
+    emergency: np.ndarray | bool = False,
+    contracted_here: np.ndarray | bool = False,
+    deductible_paid_year: np.ndarray | float = 0.0,
+    fund_paid_year: np.ndarray | float = 0.0,
+    assistance_paid_year: np.ndarray | float = 0.0,
+) -> benefits.Claim:
+    """Cost sharing of a batch of encounters (all arguments broadcast together).
+
+    rate = base rate [scheme, service, tier], cut for non-referred non-emergency out-of-county
+    admissions (004 一(二)), floored for contracted residents at their grassroots facility (000 六);
+    deductible due = per admission with referral continuity (001 三(一), 003, 004 二(二)) or what is
+    left of the annual outpatient deductible, waived at grassroots where the scenario says (000 五);
+    fund cap = annual cap − fund paid this year; assistance by poverty group on covered services.
+    """
+    inpatient = service == Service.INPATIENT
+    penalised = (
+        inpatient & (tier == Tier.OUT_OF_COUNTY) & (referral != Referral.UP) & ~np.asarray(emergency)
+    )
+    rate = benefits.effective_rate(
+        rules.rate[scheme, service, tier],
+        penalised=penalised,
+        penalty=rules.penalty_size,
+        mode=rules.penalty_mode,
+    )
+    rate = benefits.contracted_rate(
+        rate, min_rate=rules.family_doctor_min_rate[service], contracted_here=contracted_here
+    )
+    deductible = rules.deductible[scheme, service, tier]
+    waived = (
+        rules.grassroots_outpatient_deductible_waived
+        & (service == Service.OUTPATIENT)
+        & (tier <= Tier.TOWNSHIP)
+    )
+    due = np.where(
+        inpatient,
+        benefits.inpatient_deductible_due(
+            deductible,
+            referral=referral,
+            prior_deductible_paid=prior_deductible_paid,
+            upward=rules.upward_continuity,
+            downward_waived=rules.downward_waived,
+        ),
+        benefits.outpatient_deductible_due(
+            deductible, paid_this_year=deductible_paid_year, waived=waived
+        ),
+    )
+    return benefits.share_costs(
+        bill,
+        catalogue_share=rules.catalogue_share[service, tier],
+        deductible_due=due,
+        rate=rate,
+        fund_cap_left=rules.annual_cap[scheme, service] - fund_paid_year,
+        assistance_share=rules.assistance_share[poverty] * rules.assistance_services[service],
+        assistance_cap_left=rules.assistance_cap[poverty] - assistance_paid_year,
+    )
+
+
+__all__ = ["Rules", "rules_on", "price_claims", "Scheme", "Poverty"]
