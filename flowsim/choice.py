@@ -52,9 +52,13 @@ def allocate(
 
 def _over_capacity(fac: np.ndarray, capacity_left: np.ndarray) -> np.ndarray:
     """Rows beyond each facility's capacity, first come (lowest row) first served."""
-    limited = np.flatnonzero(fac >= 0)
-    f = fac[limited]
+    counts = np.bincount(fac[fac >= 0], minlength=len(capacity_left))
+    full = counts > capacity_left
+    if not full.any():
+        return np.zeros(0, np.int64)
+    competing = np.flatnonzero((fac >= 0) & full[np.maximum(fac, 0)])
+    f = fac[competing]
     order = np.argsort(f, kind="stable")
     fs = f[order]
     rank = np.arange(len(fs)) - np.searchsorted(fs, fs, side="left")
-    return limited[order[rank >= capacity_left[fs]]]
+    return competing[order[rank >= capacity_left[fs]]]

@@ -16,6 +16,7 @@ import importlib.resources
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 import numpy as np
@@ -391,6 +392,16 @@ class Scenario(Strict):
                 node = node[key]
             node[leaf] = _merge(node.get(leaf), value)
         return _validate(raw, self._file, self._provenance or {})
+
+
+def resolve(section: BaseModel, day: date) -> SimpleNamespace:
+    """Every parameter of a config section as its plain value on ``day`` (groups as arrays)."""
+    return SimpleNamespace(**{
+        name: (child.on(day) if isinstance(child, Param)
+               else resolve(child, day) if isinstance(child, BaseModel) else child)
+        for name in type(section).model_fields
+        for child in [getattr(section, name)]
+    })
 
 
 def iter_params(node: BaseModel, path: str = "") -> Iterator[tuple[str, Param]]:

@@ -42,8 +42,15 @@ class DayCounts:
 
     def add_visits(self, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray) -> None:
         """Count one visit per element."""
+        service = np.broadcast_to(service, np.shape(tier))
         flat = np.ravel_multi_index((service, tier, scheme), self.visits.shape)
         self.visits += np.bincount(flat, minlength=self.visits.size).reshape(self.visits.shape)
+
+    def add_admissions(self, tier: np.ndarray, scheme: np.ndarray) -> None:
+        """Count one admission per element."""
+        flat = np.ravel_multi_index((tier, scheme), self.admissions.shape)
+        self.admissions += np.bincount(flat, minlength=self.admissions.size).reshape(
+            self.admissions.shape)
 
     def add_claims(
         self, claim: Claim, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray,
@@ -51,10 +58,11 @@ class DayCounts:
     ) -> None:
         """Add the bill and each payer's share of every claim."""
         shape = self.money.shape[1:]
+        service = np.broadcast_to(service, np.shape(tier))
         flat = np.ravel_multi_index((service, tier, scheme), shape)
         for p, amount in enumerate((claim.bill, claim.fund, claim.assistance, claim.patient)):
-            self.money[p] += np.bincount(flat, weights=amount, minlength=flat.size and
-                                         int(np.prod(shape))).reshape(shape)
+            self.money[p] += np.bincount(flat, weights=amount,
+                                         minlength=int(np.prod(shape))).reshape(shape)
         self.oop_by_quintile += np.bincount(quintile, weights=claim.patient, minlength=5)
 
 

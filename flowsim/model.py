@@ -25,7 +25,7 @@ import numpy as np
 
 from flowsim.agents import FACILITY_CLASSES, Patient
 from flowsim.choice import allocate
-from flowsim.config import Scenario, load_scenario
+from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
 from flowsim.county import County, load_county_csv, synthetic_county
 from flowsim.domain import Referral, Service, Tier
@@ -43,6 +43,7 @@ UNLIMITED = 10**9
 CHOICE_TIERS = np.array(County.CHOICE_TIERS, dtype=np.int64)
 OWN_GRASSROOTS = np.array([True, True, False, False, False])
 """Choice-set columns that are the resident's own village clinic / township centre."""
+ALL_COLUMNS = np.arange(5)
 INPATIENT_COLUMNS = np.array([1, 2, 3, 4])
 """Choice-set columns with beds (all but the village clinic)."""
 
@@ -71,8 +72,13 @@ class CountyModel(mesa.Model):
         self.config = scenario if scenario is not None else load_scenario()
         self.streams = Streams(seed)
         self.start_date: date = self.config.start_date
+        # undated sections, resolved once: plain floats and per-tier arrays
+        self.fp = resolve(self.config.facilities, self.start_date)
+        self.cp = resolve(self.config.choice, self.start_date)
+        self.ip = resolve(self.config.illness, self.start_date)
         self.county = _build_county(self.config, self.streams.on("county"))
         self._build_facilities()
+        self.income_median = self.config.population.income_median.value
         self.residents = build_residents(
             self.config.population,
             self.county.villages.population.to_numpy(),
@@ -84,8 +90,7 @@ class CountyModel(mesa.Model):
         self._patients: dict[int, Patient] = {}
         self.day_counts: list[DayCounts] = []
         self.years: list[dict] = []
-        self._transfer_queue: dict[int, list[tuple[np.ndarray, ...]]] = {}
-        self._rehab_queue: dict[int, list[np.ndarray]] = {}
+        self._pending = _Pending()
         self._apply_rules()
         self._schedule_first_followups()
         for d in self.config.change_dates():
@@ -207,23 +212,21 @@ class CountyModel(mesa.Model):
 
     def _transfers(self) -> None:
         """Admit today's upward transfers and downward rehabilitation referrals."""
-        for res, from_tier, severity, deductible_paid, emergency in self._transfer_queue.pop(
-            self.day, []
-        ):
-            self._transfer_up(res, from_tier, severity, deductible_paid, emergency)
-        for res in self._rehab_queue.pop(self.day, []):
+        due = self._pending.pop(self.day)
+        up = due["kind"] == _Pending.UP
+        if up.any():
+            self._transfer_up(due["res"][up], due["tier"][up], due["severity"][up],
+                              due["deductible_paid"][up], due["emergency"][up])
+        if (~up).any():
+            res = due["res"][~up]
             own_township = self.choice_set[self.residents.village[res], 1]
             free = self.beds - self.beds_occupied
-            pick, away = allocate(np.zeros((len(res), 1)), np.zeros((len(res), 1)),
+            pick = self._allocate(np.zeros((len(res), 1)), np.zeros((len(res), 1)),
                                   own_township[:, None], free)
-            self.today.turned_away += np.bincount(self.fac_tier, weights=away, minlength=4
-                                                  ).astype(np.int64)
             ok = pick == 0
-            self.today.referrals[1] += np.histogram2d(
-                np.full(ok.sum(), Tier.COUNTY), np.full(ok.sum(), Tier.TOWNSHIP),
-                bins=[np.arange(5)] * 2)[0].astype(np.int64)
+            self.today.referrals[1, Tier.COUNTY, Tier.TOWNSHIP] += ok.sum()
             rng = self.streams.on("length_of_stay", self.day)
-            mean = self.config.facilities.rehab_length_of_stay.value
+            mean = self.fp.rehab_length_of_stay
             stay = np.maximum(1, np.rint(mean * (0.5 + rng.random(ok.sum())))).astype(np.int64)
             self._admit(res[ok], own_township[ok], np.zeros(ok.sum()), stay=stay,
                         referral=Referral.DOWN, prior_deductible=0.0,
@@ -231,15 +234,13 @@ class CountyModel(mesa.Model):
 
     def _transfer_up(self, res, from_tier, severity, deductible_paid, emergency) -> None:
         """Refer inpatients up to the lowest capable tier: the county hospital, else outside."""
-        f = self.config.facilities
         cols = self.choice_set[self.residents.village[res]]
-        capable_county = severity <= f.inpatient_capability.value.county
+        capable_county = severity <= self.fp.inpatient_capability[Tier.COUNTY]
         to_county = (from_tier < Tier.COUNTY) & capable_county
         n = len(res)
         utility = np.where(to_county[:, None], [0.0, -1.0], [-np.inf, 0.0])
-        pick, away = allocate(utility, np.zeros((n, 2)), cols[:, 3:5], self.beds - self.beds_occupied)
-        self.today.turned_away += np.bincount(self.fac_tier, weights=away, minlength=4).astype(
-            np.int64)
+        pick = self._allocate(utility, np.zeros((n, 2)), cols[:, 3:5],
+                              self.beds - self.beds_occupied)
         fac = cols[np.arange(n), 3 + pick]
         to_tier = self.fac_tier[fac]
         np.add.at(self.today.referrals[0], (from_tier, to_tier), 1)
@@ -250,20 +251,19 @@ class CountyModel(mesa.Model):
 
     def _minor_episodes(self) -> None:
         """Acute minor illness: choose a facility or no care; referral up if not capable."""
-        ill, sev = self._new_episodes(self.config.illness.minor_episodes_per_year,
-                                      self.config.illness.minor_severity_beta, "minor")
+        ill, sev = self._new_episodes(self.ip.minor_episodes_per_year,
+                                      self.ip.minor_severity_beta, "minor")
         if not len(ill):
             return
         n = len(ill)
-        f = self.config.facilities
         tiers = np.broadcast_to(CHOICE_TIERS, (n, 5))
         fac = self.choice_set[self.residents.village[ill]]
-        service = np.full((n, 5), Service.OUTPATIENT)
-        utility = self._utility(ill, fac, sev, service, f.outpatient_bill.on(self.date)[tiers],
-                                self.config.choice.outpatient_tier_constant.on(self.date))
-        utility = np.c_[utility, np.full(n, self.config.choice.no_care_constant.value)]
+        utility = self._utility(ill, sev, Service.OUTPATIENT,
+                                self.fp.outpatient_bill[CHOICE_TIERS],
+                                self.cp.outpatient_tier_constant)
+        utility = np.c_[utility, np.full(n, self.cp.no_care_constant)]
         fac = np.c_[fac, np.full(n, -1)]
-        gumbel = self.streams.on("choice.outpatient", self.day).gumbel(size=(n, 6))
+        gumbel = self._gumbel("choice.outpatient", (n, 6))
         noise = self._bill_noise(n, 2)
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
         no_care = (pick == 5) | (pick < 0)
@@ -271,33 +271,32 @@ class CountyModel(mesa.Model):
         seen = ~no_care
         res, chosen = ill[seen], fac[seen, pick[seen]]
         tier = self.fac_tier[chosen]
-        self._outpatient_visit(res, chosen, np.full(len(res), Service.OUTPATIENT),
-                               f.outpatient_bill.on(self.date)[tier] * noise[seen, 0])
+        self._outpatient_visit(res, chosen, Service.OUTPATIENT,
+                               self.fp.outpatient_bill[tier] * noise[seen, 0])
         # referral up: the facility cannot treat this severity
-        need = sev[seen] > f.outpatient_capability.on(self.date)[tier]
+        need = sev[seen] > self.fp.outpatient_capability[tier]
         if need.any():
             self._refer_outpatient(res[need], sev[seen][need], tier[need], noise[seen, 1][need])
 
     def _refer_outpatient(self, res, sev, from_tier, noise) -> None:
         n = len(res)
-        f = self.config.facilities
         fac = self.choice_set[self.residents.village[res]]
         tiers = np.broadcast_to(CHOICE_TIERS, (n, 5))
-        capable = sev[:, None] <= f.outpatient_capability.on(self.date)[tiers]
+        capable = sev[:, None] <= self.fp.outpatient_capability[tiers]
         higher = tiers > from_tier[:, None]
-        service = np.full((n, 5), Service.OUTPATIENT)
-        utility = self._utility(res, fac, sev, service, f.outpatient_bill.on(self.date)[tiers],
-                                self.config.choice.outpatient_tier_constant.on(self.date))
+        utility = self._utility(res, sev, Service.OUTPATIENT,
+                                self.fp.outpatient_bill[CHOICE_TIERS],
+                                self.cp.outpatient_tier_constant)
         utility[~(capable & higher) & (tiers != Tier.OUT_OF_COUNTY)] = -np.inf
         utility[~higher] = -np.inf
-        gumbel = self.streams.on("referral", self.day).gumbel(size=(n, 5))
+        gumbel = self._gumbel("referral", (n, 5))
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
         ok = pick >= 0
         chosen = fac[ok, pick[ok]]
         to_tier = self.fac_tier[chosen]
         np.add.at(self.today.referrals[0], (from_tier[ok], to_tier), 1)
-        self._outpatient_visit(res[ok], chosen, np.full(ok.sum(), Service.OUTPATIENT),
-                               f.outpatient_bill.on(self.date)[to_tier] * noise[ok])
+        self._outpatient_visit(res[ok], chosen, Service.OUTPATIENT,
+                               self.fp.outpatient_bill[to_tier] * noise[ok])
 
     def _chronic_followups(self) -> None:
         """两病 follow-ups due today; chronic benefits where certified and the tier may claim."""
@@ -308,18 +307,17 @@ class CountyModel(mesa.Model):
         if not len(due):
             return
         n = len(due)
-        f = self.config.facilities
         tiers = np.broadcast_to(CHOICE_TIERS, (n, 5))
         fac = self.choice_set[r.village[due]]
         village_ok = {"none": np.zeros(n, bool), "all": np.ones(n, bool),
                       "remote": self.remote_village[r.village[due]]}[self.rules.village_claims]
         claims_here = (tiers >= Tier.TOWNSHIP) | village_ok[:, None]
         service = np.where(r.certified[due, None] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
-        bill = (f.chronic_visit_fee.on(self.date)[tiers]
-                + f.chronic_drug_cost_per_day.on(self.date)[tiers] * self.rules.prescription_days)
-        utility = self._utility(due, fac, np.zeros(n), service, bill,
-                                self.config.choice.outpatient_tier_constant.on(self.date))
-        gumbel = self.streams.on("choice.chronic", self.day).gumbel(size=(n, 5))
+        bill = (self.fp.chronic_visit_fee[tiers]
+                + self.fp.chronic_drug_cost_per_day[tiers] * self.rules.prescription_days)
+        utility = self._utility(due, np.zeros(n), service, bill,
+                                self.cp.outpatient_tier_constant)
+        gumbel = self._gumbel("choice.chronic", (n, 5))
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
         ok = pick >= 0
         rows = np.flatnonzero(ok)
@@ -328,10 +326,10 @@ class CountyModel(mesa.Model):
 
     def _serious_episodes(self) -> None:
         """Acute serious illness: choose a hospital (beds permitting) and be admitted."""
-        ill, sev = self._new_episodes(self.config.illness.serious_episodes_per_year,
-                                      self.config.illness.serious_severity_beta, "serious")
+        ill, sev = self._new_episodes(self.ip.serious_episodes_per_year,
+                                      self.ip.serious_severity_beta, "serious")
         ill_rng = self.streams.on("illness", self.day + 100_000)
-        emergency = ill_rng.random(len(ill)) < self.config.illness.emergency_share.value
+        emergency = ill_rng.random(len(ill)) < self.ip.emergency_share
         u_los = ill_rng.random(len(ill))
         u_rehab = self.streams.on("referral", self.day + 100_000).random(len(ill))
         free = self.residents.inpatient_at[ill] < 0
@@ -340,15 +338,14 @@ class CountyModel(mesa.Model):
         n = len(ill)
         if not n:
             return
-        f = self.config.facilities
         fac = self.choice_set[self.residents.village[ill]][:, INPATIENT_COLUMNS]
         tiers = np.broadcast_to(CHOICE_TIERS[INPATIENT_COLUMNS], (n, 4))
-        service = np.full((n, 4), Service.INPATIENT)
-        utility = self._utility(ill, fac, sev, service, f.admission_bill.on(self.date)[tiers],
-                                self.config.choice.inpatient_tier_constant.on(self.date),
-                                columns=INPATIENT_COLUMNS, emergency=emergency)
+        utility = self._utility(ill, sev, Service.INPATIENT,
+                                self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
+                                self.cp.inpatient_tier_constant,
+                                inpatient=True, emergency=emergency)
         utility[(self.beds[np.maximum(fac, 0)] == 0)] = -np.inf
-        gumbel = self.streams.on("choice.inpatient", self.day).gumbel(size=(n, 4))
+        gumbel = self._gumbel("choice.inpatient", (n, 4))
         pick = self._allocate(utility, gumbel, fac, self.beds - self.beds_occupied)
         ok = pick >= 0
         self._admit(ill[ok], fac[ok, pick[ok]], sev[ok], stay=None, u_los=u_los[ok],
@@ -366,17 +363,22 @@ class CountyModel(mesa.Model):
         rng = self.streams.on("illness", self.day + offset)
         start = self.residents.band_start
         size = np.diff(start)
-        counts = rng.poisson(rates.on(self.date) / 365.0 * size)
+        counts = rng.poisson(rates / 365.0 * size)
         rows = np.concatenate([s + rng.integers(0, max(m, 1), c)
                                for s, m, c in zip(start[:-1], size, counts, strict=True)])
         rows = rng.permutation(rows)
-        a, b = severity_beta.value
+        a, b = severity_beta
         sev = self.streams.on("severity", self.day + offset).beta(a, b, len(rows))
         return rows.astype(np.int64), sev
 
+    def _gumbel(self, process: str, shape: tuple[int, int]) -> np.ndarray:
+        """Standard Gumbel draws −log(−log U) (float32) from ``process``'s stream today."""
+        u = self.streams.on(process, self.day).random(shape, dtype=np.float32)
+        return -np.log(-np.log(np.maximum(u, np.float32(1e-12))))
+
     def _bill_noise(self, n: int, k: int) -> np.ndarray:
         """Mean-one lognormal multipliers of bills: exp(σz − σ²/2)."""
-        s = self.config.facilities.bill_dispersion.value
+        s = self.fp.bill_dispersion
         return np.exp(s * self.streams.on("bill", self.day).standard_normal((n, k)) - s * s / 2)
 
     def visits_today(self) -> np.ndarray:
@@ -391,45 +393,53 @@ class CountyModel(mesa.Model):
             np.int64)
         return pick
 
-    def _utility(self, res, fac, sev, service, bill, tier_constant, *, columns=None,
+    def _village_utility(self, tier_constant: np.ndarray, inpatient: bool) -> np.ndarray:
+        """[village, alternative] utility shared by a village's residents today.
+
+        tier constant − w_travel × hours − w_crowd × yesterday's load (visits / slots, or
+        occupied / beds); −inf where the village has no such alternative.
+        """
+        cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
+        fac = self.choice_set[:, cols]
+        used, capacity = ((self.beds_occupied, self.beds) if inpatient
+                          else (self.visits_yesterday, self.slots))
+        load = used / np.maximum(capacity, 1)
+        base = (tier_constant[CHOICE_TIERS[cols]]
+                - self.cp.travel_per_hour * self.travel[:, cols] / 60
+                - self.cp.crowding * load[np.maximum(fac, 0)])
+        return np.where(fac >= 0, base, -np.inf)
+
+    def _utility(self, res, sev, service, bill, tier_constant, *, inpatient=False,
                  emergency=False) -> np.ndarray:
         """Systematic utility of each alternative (DESIGN.md "One episode's life", step 2).
 
-        V = tier constant + quality × severity × w_q − w_cost × OOP/100 × (median/income)^η
-            − w_travel × hours − w_crowd × yesterday's load + w_contract [own grassroots]
-            + w_habit [tier used last time]; unavailable alternatives −inf.
-        OOP is the expected out-of-pocket under today's rules for this patient.
+        V = village part (tier constant − travel − crowding, ``_village_utility``)
+            + w_q × quality × severity − w_cost × OOP/100 × (median income / income)^η
+            + w_contract [own grassroots facility] + w_habit [tier used last time].
+        OOP is the expected out-of-pocket under today's rules for this very patient.
         """
-        c = self.config.choice
         r = self.residents
-        cols = np.arange(5) if columns is None else columns
+        cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
         tiers = CHOICE_TIERS[cols][None, :]
-        q = self.config.facilities.quality.on(self.date)
-        contracted_here = r.contracted[res, None] & OWN_GRASSROOTS[cols][None, :]
+        own = OWN_GRASSROOTS[cols][None, :]
+        contracted = r.contracted[res]
         oop = price_claims(
             self.rules, bill=bill, scheme=r.scheme[res, None], service=service, tier=tiers,
-            poverty=r.poverty[res, None], emergency=np.asarray(emergency)[..., None]
-            if np.ndim(emergency) else emergency,
-            contracted_here=contracted_here,
+            poverty=r.poverty[res, None],
+            emergency=np.asarray(emergency)[..., None] if np.ndim(emergency) else emergency,
+            contracted_here=contracted[:, None] & own,
             deductible_paid_year=_per_service(r.deductible_paid_year, service, res),
             fund_paid_year=_per_service(r.fund_paid_year, service, res),
             assistance_paid_year=r.assistance_paid_year[res, None],
         ).patient
-        income_factor = np.clip(self.config.population.income_median.value / r.income[res],
-                                0.2, 5.0) ** c.income_elasticity.value
-        if service.flat[0] == Service.INPATIENT:
-            load = self.beds_occupied / np.maximum(self.beds, 1)
-        else:
-            load = self.visits_yesterday / np.maximum(self.slots, 1)
-        travel = self.travel[r.village[res]][:, cols]
-        utility = (tier_constant[tiers]
-                   + c.quality_x_severity.value * q[tiers] * sev[:, None]
-                   - c.cost_per_100_yuan.value * oop / 100 * income_factor[:, None]
-                   - c.travel_per_hour.value * travel / 60
-                   - c.crowding.value * load[np.maximum(fac, 0)]
-                   + c.family_doctor.value * contracted_here
-                   + c.habit.value * (r.last_tier[res, None] == tiers))
-        return np.where(fac >= 0, utility, -np.inf)
+        income_factor = np.clip(self.income_median / r.income[res],
+                                0.2, 5.0) ** self.cp.income_elasticity
+        quality = self.fp.quality[tiers]
+        return (self._village_utility(tier_constant, inpatient)[r.village[res]]
+                + (self.cp.quality_x_severity * sev)[:, None] * quality
+                - (self.cp.cost_per_100_yuan / 100 * income_factor)[:, None] * oop
+                + (self.cp.family_doctor * contracted)[:, None] * own
+                + self.cp.habit * (r.last_tier[res, None] == tiers))
 
     def _outpatient_visit(self, res, fac, service, bill) -> None:
         if not len(res):
@@ -445,8 +455,9 @@ class CountyModel(mesa.Model):
     def _claim(self, res, fac, service, bill, *, referral=Referral.NONE, prior_deductible=0.0,
                emergency=False):
         r = self.residents
-        own = self.choice_set[r.village[res]]
-        contracted_here = r.contracted[res] & ((own[:, 0] == fac) | (own[:, 1] == fac))
+        v = r.village[res]
+        contracted_here = r.contracted[res] & ((self.choice_set[v, 0] == fac)
+                                               | (self.choice_set[v, 1] == fac))
         return price_claims(
             self.rules, bill=bill, scheme=r.scheme[res], service=service, tier=self.fac_tier[fac],
             poverty=r.poverty[res], referral=referral, prior_deductible_paid=prior_deductible,
@@ -470,7 +481,7 @@ class CountyModel(mesa.Model):
         n_fac = len(self.slots)
         self.facility_totals["fund"] += np.bincount(fac, weights=claim.fund, minlength=n_fac)
         self.facility_totals["bill"] += np.bincount(fac, weights=claim.bill, minlength=n_fac)
-        key = "admissions" if np.all(service == Service.INPATIENT) else "visits"
+        key = "admissions" if np.ndim(service) == 0 and service == Service.INPATIENT else "visits"
         self.facility_totals[key] += np.bincount(fac, minlength=n_fac)
 
     def _admit(self, res, fac, sev, *, stay, referral, prior_deductible, emergency, u_rehab,
@@ -483,42 +494,37 @@ class CountyModel(mesa.Model):
         """
         if not len(res):
             return
-        f = self.config.facilities
         tier = self.fac_tier[fac]
-        mean_los = f.length_of_stay.on(self.date)[tier]
+        mean_los = self.fp.length_of_stay[tier]
         rehab = stay is not None
         if rehab:
-            bill = f.rehab_bed_day_bill.value * stay
+            bill = self.fp.rehab_bed_day_bill * stay
             capable = np.ones(len(res), bool)
         else:
             stay = np.maximum(1, np.rint(mean_los * (0.5 + u_los))).astype(np.int64)
-            capable = sev <= f.inpatient_capability.on(self.date)[tier]
-            stay = np.where(capable, stay, np.minimum(stay, f.transfer_after_days.value))
-            bill = f.admission_bill.on(self.date)[tier] * stay / mean_los
+            capable = sev <= self.fp.inpatient_capability[tier]
+            stay = np.where(capable, stay, np.minimum(stay, self.fp.transfer_after_days))
+            bill = self.fp.admission_bill[tier] * stay / mean_los
         stay = np.minimum(stay, MAX_STAY_DAYS)
-        service = np.full(len(res), Service.INPATIENT)
+        service = Service.INPATIENT
         claim = self._claim(res, fac, service, bill, referral=referral,
                             prior_deductible=prior_deductible, emergency=emergency)
         self._settle(res, fac, service, claim)
         r = self.residents
-        self.today.admissions += np.histogram2d(
-            tier, r.scheme[res], bins=[np.arange(5), np.arange(3)])[0].astype(np.int64)
+        self.today.add_admissions(tier, r.scheme[res])
         self.beds_occupied += np.bincount(fac, minlength=len(self.beds))
         out = self.day + stay
         np.add.at(self._discharges, (out % len(self._discharges), fac), 1)
         r.inpatient_at[res] = fac
         r.discharge_day[res] = out
         r.referral[res] = referral
-        for day in np.unique(out):
-            here = out == day
-            up = here & ~capable
-            if up.any():
-                self._transfer_queue.setdefault(int(day), []).append(
-                    (res[up], tier[up], sev[up], claim.deductible_paid[up],
-                     np.broadcast_to(emergency, res.shape)[up]))
-            down = here & capable & (tier == Tier.COUNTY) & (u_rehab < self.rules.down_for_rehab)
-            if down.any() and not rehab:
-                self._rehab_queue.setdefault(int(day), []).append(res[down])
+        up = ~capable
+        down = (capable & (tier == Tier.COUNTY) & (u_rehab < self.rules.down_for_rehab)
+                & (referral != Referral.DOWN))
+        self._pending.push(_Pending.UP, res[up], out[up], tier[up], sev[up],
+                           claim.deductible_paid[up], np.broadcast_to(emergency, res.shape)[up])
+        self._pending.push(_Pending.DOWN, res[down], out[down], tier[down], sev[down],
+                           claim.deductible_paid[down], np.zeros(down.sum(), bool))
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -539,13 +545,39 @@ class CountyModel(mesa.Model):
         return Results.from_model(self)
 
 
+class _Pending:
+    """Referrals waiting for a day: upward transfers and downward rehabilitation stays."""
+
+    UP, DOWN = 1, 2
+    COLUMNS = ("kind", "res", "day", "tier", "severity", "deductible_paid", "emergency")
+
+    def __init__(self) -> None:
+        self.table = {c: np.zeros(0) for c in self.COLUMNS}
+
+    def push(self, kind, res, day, tier, severity, deductible_paid, emergency) -> None:
+        """Queue rows to be handled on ``day``."""
+        if len(res):
+            new = (np.full(len(res), kind), res, day, tier, severity, deductible_paid, emergency)
+            for c, v in zip(self.COLUMNS, new, strict=True):
+                self.table[c] = np.concatenate([self.table[c], v])
+
+    def pop(self, day: int) -> dict[str, np.ndarray]:
+        """Remove and return the rows due on ``day`` (typed columns)."""
+        now = self.table["day"] == day
+        due = {c: v[now] for c, v in self.table.items()}
+        self.table = {c: v[~now] for c, v in self.table.items()}
+        for c in ("kind", "res", "tier"):
+            due[c] = due[c].astype(np.int64)
+        due["emergency"] = due["emergency"].astype(bool)
+        return due
+
+
 def _per_service(accumulator: np.ndarray, service: np.ndarray, res: np.ndarray) -> np.ndarray:
-    """accumulator[service, res] for an [n, k] service array, gathering each service row once."""
-    out = np.empty(service.shape, np.float32)
-    for code in np.unique(service):
-        here = service == code
-        out[here] = np.broadcast_to(accumulator[code, res][:, None], service.shape)[here]
-    return out
+    """accumulator[service, res] as [n, 1] (scalar service) or [n, k] (per-alternative service)."""
+    if np.ndim(service) == 0:
+        return accumulator[service, res][:, None]
+    return np.where(service == Service.CHRONIC, accumulator[Service.CHRONIC, res][:, None],
+                    accumulator[Service.OUTPATIENT, res][:, None])
 
 
 def _build_county(scenario: Scenario, rng: np.random.Generator) -> County:

@@ -96,46 +96,54 @@ def price_claims(
     left of the annual outpatient deductible, waived at grassroots where the scenario says (000 五);
     fund cap = annual cap − fund paid this year; assistance by poverty group on covered services.
     """
+    n_svc, n_tier = rules.catalogue_share.shape
+    service_tier = service * n_tier + tier  # flat keys: one cheap 1-D take per table
+    key = scheme * (n_svc * n_tier) + service_tier
+    # One service for the whole batch (the common case) skips rules that cannot apply to it.
+    uniform = np.ndim(service) == 0
     inpatient = service == Service.INPATIENT
-    penalised = (
-        inpatient & (tier == Tier.OUT_OF_COUNTY) & (referral != Referral.UP) & ~np.asarray(emergency)
-    )
-    rate = benefits.effective_rate(
-        rules.rate[scheme, service, tier],
-        penalised=penalised,
-        penalty=rules.penalty_size,
-        mode=rules.penalty_mode,
-    )
-    rate = benefits.contracted_rate(
-        rate, min_rate=rules.family_doctor_min_rate[service], contracted_here=contracted_here
-    )
-    deductible = rules.deductible[scheme, service, tier]
-    waived = (
-        rules.grassroots_outpatient_deductible_waived
-        & (service == Service.OUTPATIENT)
-        & (tier <= Tier.TOWNSHIP)
-    )
-    due = np.where(
-        inpatient,
-        benefits.inpatient_deductible_due(
-            deductible,
-            referral=referral,
-            prior_deductible_paid=prior_deductible_paid,
-            upward=rules.upward_continuity,
-            downward_waived=rules.downward_waived,
-        ),
-        benefits.outpatient_deductible_due(
+    rate = rules.rate.take(key)
+    if not uniform or (inpatient and rules.penalty_size > 0):
+        penalised = (inpatient & (tier == Tier.OUT_OF_COUNTY) & (referral != Referral.UP)
+                     & ~np.asarray(emergency))
+        rate = benefits.effective_rate(
+            rate, penalised=penalised, penalty=rules.penalty_size, mode=rules.penalty_mode
+        )
+    if not uniform or rules.family_doctor_min_rate[service] > 0:
+        rate = benefits.contracted_rate(
+            rate, min_rate=rules.family_doctor_min_rate[service], contracted_here=contracted_here
+        )
+    deductible = rules.deductible.take(key)
+    if uniform and inpatient:
+        due = _inpatient_due(rules, deductible, referral, prior_deductible_paid)
+    else:
+        waived = (rules.grassroots_outpatient_deductible_waived
+                  & (service == Service.OUTPATIENT) & (tier <= Tier.TOWNSHIP))
+        due = benefits.outpatient_deductible_due(
             deductible, paid_this_year=deductible_paid_year, waived=waived
-        ),
-    )
+        )
+        if not uniform:
+            due = np.where(inpatient, _inpatient_due(rules, deductible, referral,
+                                                     prior_deductible_paid), due)
+    covered = rules.assistance_services[service]
     return benefits.share_costs(
         bill,
-        catalogue_share=rules.catalogue_share[service, tier],
+        catalogue_share=rules.catalogue_share.take(service_tier),
         deductible_due=due,
         rate=rate,
-        fund_cap_left=rules.annual_cap[scheme, service] - fund_paid_year,
-        assistance_share=rules.assistance_share[poverty] * rules.assistance_services[service],
+        fund_cap_left=rules.annual_cap.take(scheme * n_svc + service) - fund_paid_year,
+        assistance_share=rules.assistance_share[poverty] * covered if np.any(covered) else 0.0,
         assistance_cap_left=rules.assistance_cap[poverty] - assistance_paid_year,
+    )
+
+
+def _inpatient_due(rules: Rules, deductible, referral, prior_deductible_paid) -> np.ndarray:
+    return benefits.inpatient_deductible_due(
+        deductible,
+        referral=referral,
+        prior_deductible_paid=prior_deductible_paid,
+        upward=rules.upward_continuity,
+        downward_waived=rules.downward_waived,
     )
 
 
