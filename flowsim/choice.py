@@ -19,46 +19,70 @@ def allocate(
     *,
     max_rounds: int = 6,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pick an alternative per row, respecting facility capacity.
+    """Pick an alternative per patient, respecting facility capacity.
+
+    Arrays are laid out [alternative, patient] (k × n), so that per-patient and
+    per-alternative terms broadcast along long contiguous rows.
+
+    Every patient first takes the best alternative. Each round, the patients beyond a full
+    facility's capacity (``_over_capacity``) lose that alternative and only they choose again;
+    one of them may displace a later patient at the new facility, who then chooses again in
+    the next round (the outcome is the same as re-choosing everyone each round).
 
     Args:
-        utility: [n, k] systematic utility; -inf marks an unavailable alternative.
-        gumbel: [n, k] standard Gumbel draws.
-        facility: [n, k] facility row of each alternative; -1 for an unlimited option
+        utility: [k, n] systematic utility; -inf marks an unavailable alternative.
+        gumbel: [k, n] standard Gumbel draws.
+        facility: [k, n] facility row of each alternative; -1 for an unlimited option
             (e.g. no care).
         capacity_left: [n_facilities] places left today.
         max_rounds: re-choice rounds for patients turned away from full facilities.
 
     Returns:
-        (pick, turned_away): pick[n] column chosen, -1 if nothing was available;
+        (pick, turned_away): pick[n] alternative chosen, -1 if nothing was available;
         turned_away[n_facilities] patients turned away by each facility.
     """
     u = utility + gumbel
-    rows = np.arange(len(u))
     turned_away = np.zeros(len(capacity_left), np.int64)
+    pick = np.empty(u.shape[1], np.int64)
+    fac = np.empty(u.shape[1], np.int64)
+    choosing = slice(None)  # patients choosing this round: everyone, then those turned away
     for _ in range(max_rounds):
-        pick = u.argmax(axis=1)
-        ok = np.isfinite(u[rows, pick])
-        fac = np.where(ok, facility[rows, pick], -1)
+        pick[choosing], fac[choosing] = _best(u[:, choosing], facility[:, choosing])
         over = _over_capacity(fac, capacity_left)
         if over.size == 0:
-            return np.where(ok, pick, -1), turned_away
+            return pick, turned_away
         turned_away += np.bincount(fac[over], minlength=len(capacity_left))
-        u[over, pick[over]] = -np.inf
-    pick = np.where(ok, pick, -1)
+        u[pick[over], over] = -np.inf
+        choosing = over
     pick[over] = -1  # rounds exhausted: still turned away, no care today
     return pick, turned_away
 
 
+def _best(u: np.ndarray, facility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per patient (column of u [k, n]): the first alternative of highest utility and its
+    facility; (-1, -1) where every alternative is -inf."""
+    cols = np.arange(u.shape[1])
+    pick = u.argmax(axis=0)
+    none = u[pick, cols] == -np.inf
+    fac = facility[pick, cols]
+    pick[none] = -1
+    fac[none] = -1
+    return pick, fac
+
+
 def _over_capacity(fac: np.ndarray, capacity_left: np.ndarray) -> np.ndarray:
-    """Rows beyond each facility's capacity, first come (lowest row) first served."""
-    counts = np.bincount(fac[fac >= 0], minlength=len(capacity_left))
-    full = counts > capacity_left
+    """Patients beyond each facility's capacity, first come (lowest index) first served.
+
+    fac[n] is each patient's facility (-1: none or unlimited). Ranks within a facility come
+    from a stable sort on small integer keys (numpy uses a radix sort for those).
+    """
+    counts = np.bincount(fac + 1, minlength=len(capacity_left) + 1)
+    full = np.r_[False, counts[1:] > capacity_left]  # indexed by fac + 1, like counts
     if not full.any():
         return np.zeros(0, np.int64)
-    competing = np.flatnonzero((fac >= 0) & full[np.maximum(fac, 0)])
+    competing = np.flatnonzero(full[fac + 1])
     f = fac[competing]
-    order = np.argsort(f, kind="stable")
+    order = np.argsort(f.astype(np.int16) if len(capacity_left) < 2**15 else f, kind="stable")
     fs = f[order]
     rank = np.arange(len(fs)) - np.searchsorted(fs, fs, side="left")
     return competing[order[rank >= capacity_left[fs]]]

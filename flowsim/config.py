@@ -557,7 +557,8 @@ def _to_input_error(err: ValidationError, path: Path | None, provenance: dict) -
     errors = err.errors()
     e = errors[0]
     ctx = e.get("ctx") or {}
-    loc = [str(p) for p in e["loc"] if str(p) not in ("[key]", UNDATED.isoformat())]
+    hidden = ("[key]", UNDATED.isoformat(), repr(UNDATED))  # the undated sentinel is no field
+    loc = [str(p) for p in e["loc"] if str(p) not in hidden]
     value = e.get("input")
     kind = e["type"]
     if kind == "unknown_key":

@@ -1,0 +1,10 @@
+"""flowsim: patient flow under China's tiered diagnosis and treatment system (分级诊疗)."""
+
+from flowsim.api import run
+from flowsim.config import Scenario, load_scenario
+from flowsim.errors import InputError
+from flowsim.model import CountyModel
+from flowsim.results import Results
+
+__all__ = ["CountyModel", "InputError", "Results", "Scenario", "load_scenario", "run"]
+__version__ = "0.1.0"

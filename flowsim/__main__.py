@@ -1,0 +1,5 @@
+"""``python -m flowsim`` runs the command line."""
+
+from flowsim.cli import main
+
+main()

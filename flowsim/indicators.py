@@ -1,0 +1,299 @@
+"""The indicators a user measures, each defined once with its formula (POLICY.md, last section).
+
+Every indicator is a function of a ``Window``: the daily counters summed over a period, plus the
+period's length, the population and the insurance-year outcomes. Labels in English and Chinese
+are declared here and reused by tables and reports. Per-capita flows are annualised
+(× 365 / days) so that runs of different lengths compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from flowsim.domain import SCHEMES, TIERS, Scheme, Service, Tier
+
+GRASSROOTS = [Tier.VILLAGE, Tier.TOWNSHIP]
+IN_COUNTY = [Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY]
+CATASTROPHIC_THRESHOLD = 0.4
+"""Out-of-pocket ≥ 40 % of capacity to pay (income net of subsistence) is catastrophic (WHO)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Counters summed over a period (arrays as in ``flowsim.counters.DayCounts``)."""
+
+    days: int
+    residents: int
+    visits: np.ndarray  # [service, tier, scheme]
+    admissions: np.ndarray  # [tier, scheme]
+    money: np.ndarray  # [payer, service, tier, scheme] yuan; payers bill, fund, assistance, patient
+    no_care: np.ndarray  # [scheme]
+    referrals: np.ndarray  # [kind up/down, from tier, to tier]
+    turned_away: np.ndarray  # [tier]
+    bed_days: np.ndarray  # [tier] occupied bed-days
+    beds: np.ndarray  # [tier] beds available
+    oop_by_quintile: np.ndarray  # [quintile] yuan
+    residents_by_quintile: np.ndarray  # [quintile]
+    catastrophic: np.ndarray  # [quintile] residents with catastrophic spending, summed over years
+    resident_years: np.ndarray  # [quintile] residents × insurance years observed
+    cost_by_year: tuple[tuple[int, int, float], ...]  # (year, days observed, total bill yuan)
+
+    @property
+    def per_year(self) -> float:
+        """Annualising factor 365 / days."""
+        return 365.0 / self.days
+
+    @property
+    def bill(self) -> np.ndarray:
+        """[service, tier, scheme] bills, yuan."""
+        return self.money[0]
+
+    @property
+    def fund(self) -> np.ndarray:
+        """[service, tier, scheme] fund payments, yuan."""
+        return self.money[1]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One named indicator: labels, unit and the function computing it from a ``Window``."""
+
+    name: str
+    label_en: str
+    label_zh: str
+    unit: str
+    compute: Callable[[Window], float]
+
+    @property
+    def formula(self) -> str:
+        """The defining formula (the compute function's docstring)."""
+        return (self.compute.__doc__ or "").strip()
+
+
+INDICATORS: dict[str, Indicator] = {}
+
+
+def _indicator(name: str, label_en: str, label_zh: str, unit: str):
+    def register(fn: Callable[[Window], float]) -> Callable[[Window], float]:
+        INDICATORS[name] = Indicator(name, label_en, label_zh, unit, fn)
+        return fn
+
+    return register
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b else float("nan")
+
+
+@_indicator("grassroots_visit_share", "grassroots visit share", "基层就诊率", "fraction")
+def grassroots_visit_share(w: Window) -> float:
+    """Outpatient visits at village clinics and township centres / all outpatient visits."""
+    return _ratio(w.visits[:, GRASSROOTS].sum(), w.visits.sum())
+
+
+@_indicator("in_county_visit_rate", "in-county visit rate", "县域内就诊率（门诊）", "fraction")
+def in_county_visit_rate(w: Window) -> float:
+    """Outpatient visits inside the county / all outpatient visits."""
+    return _ratio(w.visits[:, IN_COUNTY].sum(), w.visits.sum())
+
+
+@_indicator("in_county_admission_rate", "in-county admission rate", "县域内住院率", "fraction")
+def in_county_admission_rate(w: Window) -> float:
+    """Admissions inside the county / all admissions."""
+    return _ratio(w.admissions[IN_COUNTY].sum(), w.admissions.sum())
+
+
+@_indicator("grassroots_admission_share", "grassroots admission share", "基层住院占比",
+            "fraction")
+def grassroots_admission_share(w: Window) -> float:
+    """Admissions at township centres (village clinics have no beds) / all admissions."""
+    return _ratio(w.admissions[GRASSROOTS].sum(), w.admissions.sum())
+
+
+@_indicator("in_county_fund_share", "in-county share of fund spending", "县域内基金支出比例",
+            "fraction")
+def in_county_fund_share(w: Window) -> float:
+    """Fund payments to facilities inside the county / all fund payments (鲁医保发〔2024〕39号 二(四))."""
+    return _ratio(w.fund[:, IN_COUNTY].sum(), w.fund.sum())
+
+
+@_indicator("grassroots_fund_share", "grassroots share of in-county fund spending",
+            "县域内基层医疗卫生机构医保基金支出占比", "fraction")
+def grassroots_fund_share(w: Window) -> float:
+    """Fund payments to village clinics and township centres / fund payments inside the county."""
+    return _ratio(w.fund[:, GRASSROOTS].sum(), w.fund[:, IN_COUNTY].sum())
+
+
+@_indicator("effective_reimbursement_ratio", "effective reimbursement ratio", "实际报销比例",
+            "fraction")
+def effective_reimbursement_ratio(w: Window) -> float:
+    """Fund payments / total bills (in- and out-of-catalogue), all services and tiers."""
+    return _ratio(w.fund.sum(), w.bill.sum())
+
+
+@_indicator("medical_cost_per_capita", "medical cost per capita", "人均医疗费用",
+            "yuan per person-year")
+def medical_cost_per_capita(w: Window) -> float:
+    """Total bills / residents × 365 / days."""
+    return _ratio(w.bill.sum(), w.residents) * w.per_year
+
+
+@_indicator("medical_cost_growth", "medical cost growth", "医疗费用增长率", "fraction per year")
+def medical_cost_growth(w: Window) -> float:
+    """Cost per day of the last insurance year / that of the year before − 1.
+
+    Needs two consecutive years of at least 360 observed days each; otherwise NaN.
+    """
+    full = [(y, total / days) for y, days, total in w.cost_by_year if days >= 360]
+    if len(full) < 2 or full[-1][0] != full[-2][0] + 1:
+        return float("nan")
+    return full[-1][1] / full[-2][1] - 1
+
+
+@_indicator("fund_per_capita", "fund spending per capita", "人均基金支出", "yuan per person-year")
+def fund_per_capita(w: Window) -> float:
+    """Fund payments / residents × 365 / days."""
+    return _ratio(w.fund.sum(), w.residents) * w.per_year
+
+
+@_indicator("oop_per_capita", "out-of-pocket per capita", "人均自付费用", "yuan per person-year")
+def oop_per_capita(w: Window) -> float:
+    """Patients' out-of-pocket payments / residents × 365 / days."""
+    return _ratio(w.money[3].sum(), w.residents) * w.per_year
+
+
+@_indicator("assistance_per_capita", "medical assistance per capita", "人均医疗救助",
+            "yuan per person-year")
+def assistance_per_capita(w: Window) -> float:
+    """Medical-assistance payments / residents × 365 / days."""
+    return _ratio(w.money[2].sum(), w.residents) * w.per_year
+
+
+@_indicator("catastrophic_incidence", "catastrophic health expenditure incidence",
+            "灾难性卫生支出发生率", "fraction of residents per year")
+def catastrophic_incidence(w: Window) -> float:
+    """Residents whose out-of-pocket in an insurance year ≥ 40 % of capacity to pay / residents.
+
+    Capacity to pay = income × (1 − subsistence_share). Averaged over the insurance years of the
+    run; a year cut short by the end of the run counts spending up to that day (a lower bound).
+    """
+    return _ratio(w.catastrophic.sum(), w.resident_years.sum())
+
+
+@_indicator("visits_per_capita", "outpatient visits per capita", "人均门诊人次",
+            "visits per person-year")
+def visits_per_capita(w: Window) -> float:
+    """Outpatient visits (ordinary and chronic) / residents × 365 / days."""
+    return _ratio(w.visits.sum(), w.residents) * w.per_year
+
+
+@_indicator("admissions_per_capita", "admissions per capita", "人均住院人次",
+            "admissions per person-year")
+def admissions_per_capita(w: Window) -> float:
+    """Admissions (including transfers and rehabilitation stays) / residents × 365 / days."""
+    return _ratio(w.admissions.sum(), w.residents) * w.per_year
+
+
+@_indicator("no_care_share", "minor episodes without care", "未就诊比例", "fraction")
+def no_care_share(w: Window) -> float:
+    """Minor episodes for which no care was sought / (those + ordinary outpatient visits)."""
+    return _ratio(w.no_care.sum(), w.no_care.sum() + w.visits[Service.OUTPATIENT].sum())
+
+
+@_indicator("referrals_up_per_1000", "upward referrals per 1,000 residents", "上转人次（每千人）",
+            "per 1,000 person-years")
+def referrals_up_per_1000(w: Window) -> float:
+    """Upward referrals (outpatient and inpatient transfers) / residents × 1,000 × 365 / days."""
+    return _ratio(w.referrals[0].sum() * 1000, w.residents) * w.per_year
+
+
+@_indicator("referrals_down_per_1000", "downward referrals per 1,000 residents",
+            "下转人次（每千人）", "per 1,000 person-years")
+def referrals_down_per_1000(w: Window) -> float:
+    """Downward referrals for rehabilitation / residents × 1,000 × 365 / days."""
+    return _ratio(w.referrals[1].sum() * 1000, w.residents) * w.per_year
+
+
+@_indicator("turned_away_per_1000", "patients turned away by full facilities per 1,000",
+            "因满员转他处（每千人）", "per 1,000 person-years")
+def turned_away_per_1000(w: Window) -> float:
+    """Patients who found a facility full and chose again / residents × 1,000 × 365 / days."""
+    return _ratio(w.turned_away.sum() * 1000, w.residents) * w.per_year
+
+
+def _add_breakdowns() -> None:
+    """Indicators by income quintile, tier and scheme (generated, one formula each)."""
+    for q in range(5):
+        def oop_q(w: Window, q=q) -> float:
+            """Out-of-pocket of the quintile / its residents × 365 / days (quintile 1 = poorest)."""
+            return _ratio(w.oop_by_quintile[q], w.residents_by_quintile[q]) * w.per_year
+
+        def cat_q(w: Window, q=q) -> float:
+            """Catastrophic expenditure incidence within the income quintile."""
+            return _ratio(w.catastrophic[q], w.resident_years[q])
+
+        _indicator(f"oop_per_capita_q{q + 1}", f"out-of-pocket per capita, income quintile {q + 1}",
+                   f"人均自付费用（收入第{q + 1}五分位）", "yuan per person-year")(oop_q)
+        _indicator(f"catastrophic_incidence_q{q + 1}",
+                   f"catastrophic expenditure incidence, income quintile {q + 1}",
+                   f"灾难性卫生支出发生率（收入第{q + 1}五分位）", "fraction of residents per year")(cat_q)
+    from flowsim.domain import TIER_LABELS, SCHEME_LABELS
+
+    for t in Tier:
+        en, zh = TIER_LABELS[TIERS[t]]
+
+        def fund_t(w: Window, t=t) -> float:
+            """Fund payments to the tier's facilities × 365 / days."""
+            return float(w.fund[:, t].sum()) * w.per_year
+
+        def visit_share_t(w: Window, t=t) -> float:
+            """Outpatient visits at the tier / all outpatient visits."""
+            return _ratio(w.visits[:, t].sum(), w.visits.sum())
+
+        def admission_share_t(w: Window, t=t) -> float:
+            """Admissions at the tier / all admissions."""
+            return _ratio(w.admissions[t].sum(), w.admissions.sum())
+
+        _indicator(f"fund_{TIERS[t]}", f"fund spending: {en}", f"基金支出：{zh}",
+                   "yuan per year")(fund_t)
+        _indicator(f"visit_share_{TIERS[t]}", f"visit share: {en}", f"门诊人次占比：{zh}",
+                   "fraction")(visit_share_t)
+        _indicator(f"admission_share_{TIERS[t]}", f"admission share: {en}", f"住院人次占比：{zh}",
+                   "fraction")(admission_share_t)
+        if t in (Tier.TOWNSHIP, Tier.COUNTY):
+            def occupancy_t(w: Window, t=t) -> float:
+                """Occupied bed-days / (beds × days)."""
+                return _ratio(w.bed_days[t], w.beds[t] * w.days)
+
+            _indicator(f"bed_occupancy_{TIERS[t]}", f"bed occupancy: {en}", f"病床使用率：{zh}",
+                       "fraction")(occupancy_t)
+    for k in Scheme:
+        en, zh = SCHEME_LABELS[SCHEMES[k]]
+
+        def fund_k(w: Window, k=k) -> float:
+            """Fund payments for the scheme's members × 365 / days."""
+            return float(w.fund[..., k].sum()) * w.per_year
+
+        _indicator(f"fund_{SCHEMES[k]}", f"fund spending: {en}", f"基金支出：{zh}",
+                   "yuan per year")(fund_k)
+
+
+_add_breakdowns()
+
+HEADLINE = (
+    "grassroots_visit_share", "in_county_visit_rate", "in_county_admission_rate",
+    "grassroots_admission_share", "in_county_fund_share", "grassroots_fund_share",
+    "effective_reimbursement_ratio", "medical_cost_per_capita", "medical_cost_growth",
+    "oop_per_capita", "catastrophic_incidence", "visits_per_capita", "admissions_per_capita",
+    "referrals_up_per_1000", "referrals_down_per_1000", "bed_occupancy_township",
+    "bed_occupancy_county",
+)
+"""Indicators printed by ``flowsim run``; the rest are in the saved summary."""
+
+
+def compute(window: Window) -> dict[str, float]:
+    """Every indicator of the window, by name."""
+    return {name: ind.compute(window) for name, ind in INDICATORS.items()}

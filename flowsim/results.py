@@ -1,0 +1,264 @@
+"""Results of one run as tidy pandas tables, saved as Parquet.
+
+- ``daily``: long table, one row per (date, measure, service, tier, to_tier, scheme, quintile).
+- ``indicators``: the run summary, one row per indicator with labels, unit and formula.
+- ``facilities``: each facility with its totals over the run.
+- ``years``: insurance-year outcomes (catastrophic expenditure, out-of-pocket).
+
+Indicators for any period (a month, a year) are computed from the daily table with
+``Results.indicators_for(start, end)``, so the summary and time series share one definition.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from flowsim import indicators
+from flowsim.counters import PAYERS, REFERRAL_KINDS, stack
+from flowsim.domain import SCHEMES, SERVICES, TIERS, Tier
+from flowsim.errors import InputError
+
+if TYPE_CHECKING:
+    from flowsim.model import CountyModel
+
+FILES = ("daily", "indicators", "facilities", "years")
+"""Tables written by ``Results.save`` as ``<name>.parquet``."""
+Q = ("q1", "q2", "q3", "q4", "q5")
+# Dimensions of each counter after the day axis: (column, labels) per axis, and the measure name.
+_LAYOUT = {
+    "visits": [("service", SERVICES), ("tier", TIERS), ("scheme", SCHEMES)],
+    "admissions": [("tier", TIERS), ("scheme", SCHEMES)],
+    "money": [("measure", PAYERS), ("service", SERVICES), ("tier", TIERS), ("scheme", SCHEMES)],
+    "no_care": [("scheme", SCHEMES)],
+    "referrals": [("measure", tuple(f"referrals_{k}" for k in REFERRAL_KINDS)), ("tier", TIERS),
+                  ("to_tier", TIERS)],
+    "turned_away": [("tier", TIERS)],
+    "occupied_beds": [("tier", TIERS)],
+    "oop_by_quintile": [("quintile", Q)],
+}
+_MEASURE = {"oop_by_quintile": "oop", "money": None, "referrals": None}
+DIMENSIONS = ("service", "tier", "to_tier", "scheme", "quintile")
+
+
+@dataclass
+class Results:
+    """One run: tidy tables plus what is needed to recompute indicators for any period."""
+
+    scenario: str
+    seed: int
+    start_date: date
+    days: int
+    daily: pd.DataFrame
+    indicators: pd.DataFrame
+    facilities: pd.DataFrame
+    years: pd.DataFrame
+    meta: dict
+
+    # -- construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_model(cls, model: CountyModel) -> Results:
+        """Collect a model's counters into tables."""
+        days = len(model.day_counts)
+        if days == 0:
+            raise ValueError("the model has not simulated any day yet: call run_for(days) first")
+        arrays = stack(model.day_counts)
+        dates = pd.date_range(model.start_date, periods=days, freq="D")
+        daily = pd.concat([_tidy(name, arrays[name], dates) for name in _LAYOUT],
+                          ignore_index=True)
+        for col in ("measure", *DIMENSIONS):
+            daily[col] = daily[col].astype("category")
+        years = pd.DataFrame([*model.years, {**model.year_outcomes(), "partial": True}])
+        years["partial"] = years.get("partial", False).fillna(False).astype(bool)
+        for q in range(5):
+            years[f"catastrophic_q{q + 1}"] = years.catastrophic_by_quintile.map(lambda a, q=q: a[q])
+            years[f"residents_q{q + 1}"] = years.residents_by_quintile.map(lambda a, q=q: a[q])
+        years = years.drop(columns=["catastrophic_by_quintile", "residents_by_quintile"])
+        years = years[years.days > 0].reset_index(drop=True)
+        fac = model.county.facilities[["facility_id", "name", "tier", "township", "x_km", "y_km",
+                                       "outpatient_slots_per_day", "beds"]].copy()
+        for key, values in model.facility_totals.items():
+            fac[key] = values
+        meta = {
+            "scenario": model.config.name,
+            "scenario_file": str(model.config.file) if model.config.file else None,
+            "seed": model.seed,
+            "start_date": model.start_date.isoformat(),
+            "days": days,
+            "residents": len(model.residents),
+            "residents_by_quintile": np.bincount(model.residents.quintile, minlength=5).tolist(),
+            "beds_by_tier": [int(model.beds[model.fac_tier == t].sum()) if t < Tier.OUT_OF_COUNTY
+                             else 0 for t in Tier],
+            "policy_changes": [d.isoformat() for d in model.config.change_dates()
+                               if d < model.start_date + pd.Timedelta(days=days)],
+            "scenario_yaml": yaml.safe_dump(model.config.raw(), allow_unicode=True,
+                                            sort_keys=False),
+        }
+        res = cls(model.config.name, model.seed, model.start_date, days, daily, pd.DataFrame(),
+                  fac, years, meta)
+        res.indicators = res.indicators_for()
+        return res
+
+    # -- indicators ------------------------------------------------------------------------------
+
+    def window(self, start: date | None = None, end: date | None = None) -> indicators.Window:
+        """Counters summed over [start, end) (default: the whole run)."""
+        d = self.daily
+        when = d.date
+        mask = np.ones(len(d), bool)
+        if start is not None:
+            mask &= when >= pd.Timestamp(start)
+        if end is not None:
+            mask &= when < pd.Timestamp(end)
+        d = d[mask]
+        n_days = d.date.nunique()
+        if n_days == 0:
+            raise ValueError(f"no simulated day between {start} and {end}")
+        arrays = {name: self._sum(d, name) for name in _LAYOUT}
+        y = self.years  # insurance years overlapping the window
+        y = y[(y.year >= d.date.min().year) & (y.year <= d.date.max().year)]
+        bill = d[d.measure == "bill"].groupby(d.date.dt.year, observed=True).value.sum()
+        day_counts = d.groupby(d.date.dt.year).date.nunique()
+        return indicators.Window(
+            days=n_days,
+            residents=self.meta["residents"],
+            visits=arrays["visits"],
+            admissions=arrays["admissions"],
+            money=arrays["money"],
+            no_care=arrays["no_care"],
+            referrals=arrays["referrals"],
+            turned_away=arrays["turned_away"],
+            bed_days=arrays["occupied_beds"],
+            beds=np.asarray(self.meta["beds_by_tier"], float),
+            oop_by_quintile=arrays["oop_by_quintile"],
+            residents_by_quintile=np.asarray(self.meta["residents_by_quintile"], float),
+            catastrophic=y[[f"catastrophic_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
+            resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
+            cost_by_year=tuple((int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0)))
+                               for yr in day_counts.index),
+        )
+
+    def indicators_for(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """Indicator table (name, labels, unit, value, formula) for [start, end)."""
+        values = indicators.compute(self.window(start, end))
+        rows = [
+            {"scenario": self.scenario, "seed": self.seed, "indicator": name,
+             "label_en": ind.label_en, "label_zh": ind.label_zh, "unit": ind.unit,
+             "value": values[name], "formula": ind.formula}
+            for name, ind in indicators.INDICATORS.items()
+        ]
+        return pd.DataFrame(rows)
+
+    def monthly(self) -> pd.DataFrame:
+        """Indicators by calendar month: columns month, indicator, value (tidy)."""
+        months = pd.period_range(self.start_date, periods=self.days, freq="D").to_timestamp()
+        frames = []
+        for m in sorted({d.to_period("M") for d in months}):
+            table = self.indicators_for(m.start_time.date(), (m + 1).start_time.date())
+            table.insert(0, "month", m.start_time)
+            frames.append(table[["month", "indicator", "value"]])
+        return pd.concat(frames, ignore_index=True)
+
+    def indicator(self, name: str) -> float:
+        """Value of one indicator over the whole run."""
+        hit = self.indicators.loc[self.indicators.indicator == name, "value"]
+        if hit.empty:
+            raise KeyError(f"unknown indicator {name!r}; known: {', '.join(indicators.INDICATORS)}")
+        return float(hit.iloc[0])
+
+    @staticmethod
+    def _sum(d: pd.DataFrame, name: str) -> np.ndarray:
+        layout = _LAYOUT[name]
+        shape = tuple(len(labels) for _, labels in layout)
+        out = np.zeros(shape)
+        rows = d[d.counter == name]
+        sums = rows.groupby([c for c, _ in layout], observed=True).value.sum()
+        for key, value in sums.items():
+            key = key if isinstance(key, tuple) else (key,)
+            out[tuple(labels.index(k) for (_, labels), k in zip(layout, key, strict=True))] = value
+        return out
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def save(self, out_dir: str | Path) -> list[Path]:
+        """Write the tables as Parquet plus ``scenario.yaml`` and ``run.json`` into ``out_dir``.
+
+        Each file is written to a temporary name and renamed into place, so a failure never
+        leaves a half-written file or removes what the folder already held.
+        """
+        out = Path(out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise InputError(None, "--out", str(out), f"a folder that can be created ({err.strerror})"
+                             ) from None
+        if not out.is_dir():
+            raise InputError(None, "--out", str(out), "a folder (this is a file)")
+        written = []
+        meta = {k: v for k, v in self.meta.items() if k != "scenario_yaml"}
+        for name in FILES:
+            written.append(_atomic(out / f"{name}.parquet",
+                                   lambda p, t=getattr(self, name): t.to_parquet(p, index=False)))
+        written.append(_atomic(out / "scenario.yaml",
+                               lambda p: Path(p).write_text(self.meta["scenario_yaml"], "utf-8")))
+        written.append(_atomic(out / "run.json",
+                               lambda p: Path(p).write_text(json.dumps(meta, indent=2), "utf-8")))
+        return written
+
+    @classmethod
+    def load(cls, out_dir: str | Path) -> Results:
+        """Read a folder written by ``save``."""
+        out = Path(out_dir)
+        missing = [f"{n}.parquet" for n in FILES if not (out / f"{n}.parquet").is_file()]
+        if missing or not (out / "run.json").is_file():
+            raise InputError(out, "files", ", ".join(missing or ["run.json"]),
+                             "a results folder written by 'flowsim run --out'")
+        meta = json.loads((out / "run.json").read_text("utf-8"))
+        meta["scenario_yaml"] = (out / "scenario.yaml").read_text("utf-8")
+        tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in FILES}
+        return cls(meta["scenario"], meta["seed"], date.fromisoformat(meta["start_date"]),
+                   meta["days"], meta=meta, **tables)
+
+
+def _tidy(name: str, array: np.ndarray, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """Flatten a [day, *dims] counter into long rows with one column per dimension."""
+    layout = _LAYOUT[name]
+    grids = np.meshgrid(np.arange(len(dates)), *[np.arange(len(lab)) for _, lab in layout],
+                        indexing="ij")
+    frame = {"date": dates[grids[0].ravel()], "counter": name}
+    for (col, labels), grid in zip(layout, grids[1:], strict=True):
+        frame[col] = np.asarray(labels, dtype=object)[grid.ravel()]
+    if "measure" not in frame:
+        frame["measure"] = _MEASURE.get(name) or name
+    frame["value"] = array.ravel().astype(float)
+    df = pd.DataFrame(frame)
+    if name == "visits":
+        df = df[df.service != "inpatient"]
+    if name == "admissions":
+        df["service"] = "inpatient"
+    for col in DIMENSIONS:
+        if col not in df:
+            df[col] = None
+    return df[["date", "counter", "measure", *DIMENSIONS, "value"]]
+
+
+def _atomic(path: Path, write) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
