@@ -34,8 +34,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="simulate this many fresh models and report the median")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="simulate this many fresh models and report the median",
+    )
     args = parser.parse_args()
 
     import flowsim  # noqa: F401  (imports counted in the whole-process time)
@@ -64,12 +68,18 @@ def main() -> int:
         ("days simulated", f"{args.days}", ""),
         ("build time", f"{build:.2f} s", ""),
         ("simulation time", f"{sim:.2f} s", f"target ≤ 2 s ({'met' if sim <= 2 else 'MISSED'})"),
-        ("whole process", f"{whole:.2f} s",
-         f"target ≤ 10 s ({'met' if whole <= 10 else 'MISSED'})"
-         + (f"; {args.repeat} repeats" if args.repeat > 1 else "")),
+        (
+            "whole process",
+            f"{whole:.2f} s",
+            f"target ≤ 10 s ({'met' if whole <= 10 else 'MISSED'})"
+            + (f"; {args.repeat} repeats" if args.repeat > 1 else ""),
+        ),
         ("peak RSS", f"{rss_mb():.0f} MB", f"of which {baseline_rss:.0f} MB after imports"),
-        ("memory per resident", f"{per_resident:.0f} B",
-         f"target ≤ 400 B ({'met' if per_resident <= 400 else 'MISSED'})"),
+        (
+            "memory per resident",
+            f"{per_resident:.0f} B",
+            f"target ≤ 400 B ({'met' if per_resident <= 400 else 'MISSED'})",
+        ),
         ("grassroots visit share", f"{results.indicator('grassroots_visit_share'):.3f}", "sanity"),
     ]
     for name, value, note in rows:

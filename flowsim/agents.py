@@ -62,7 +62,7 @@ class VillageClinic(Facility):
 
 
 class TownshipHealthCenter(Facility):
-    """乡镇卫生院: outpatient care, common-disease admissions, rehabilitation after down-referral."""
+    """乡镇卫生院: outpatient care, common admissions, rehabilitation after down-referral."""
 
     tier = Tier.TOWNSHIP
 

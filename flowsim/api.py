@@ -1,9 +1,9 @@
 """The Python API: load a scenario, run it with a seed, get results as DataFrames.
 
-    import flowsim
-    res = flowsim.run("configs/baseline.yaml", days=365, seed=1)
-    res.indicators          # one row per indicator
-    res.daily               # tidy daily counters
+import flowsim
+res = flowsim.run("configs/baseline.yaml", days=365, seed=1)
+res.indicators          # one row per indicator
+res.daily               # tidy daily counters
 """
 
 from __future__ import annotations

@@ -24,52 +24,72 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
 @app.callback()
 def _root() -> None:
     """flowsim: patient flow in a Chinese county under medical-insurance rules (分级诊疗)."""
 
 
 console = Console()
+if not console.is_terminal:  # piped or captured output: keep each table row on one line
+    console = Console(width=160)
 err_console = Console(stderr=True)
 
 
 @app.command()
 def run(
-    config: Annotated[Path | None, typer.Argument(
-        help="Scenario YAML file; omit it to run the built-in default county.")] = None,
-    days: Annotated[int | None, typer.Option(
-        min=1, max=36500, help="Days to simulate (default: the scenario's 'days').")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario YAML file; omit it to run the built-in default county."),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, max=36500, help="Days to simulate (default: the scenario's 'days')."),
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
-    out: Annotated[Path | None, typer.Option(
-        help="Folder for daily counters and the run summary (Parquet).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for daily counters and the run summary (Parquet).")
+    ] = None,
 ) -> None:
     """Run one scenario, print its indicators, and optionally write the results."""
     scenario = load_scenario(config)
     n_days = days or scenario.days
     label = f"{scenario.name} ({scenario.file})"
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("days"), TimeElapsedColumn(), console=err_console,
-                  transient=False) as progress:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
         task = progress.add_task(f"simulating {scenario.name}", total=n_days)
-        results = run_scenario(scenario, days=n_days, seed=seed,
-                               on_day=lambda d: progress.update(task, completed=d))
+        results = run_scenario(
+            scenario, days=n_days, seed=seed, on_day=lambda d: progress.update(task, completed=d)
+        )
     console.print(indicator_table(results, title=f"{label}, seed {seed}, {n_days} days"))
     if out is not None:
         written = results.save(out)
-        console.print(f"wrote {len(written)} files to {out}/: "
-                      + ", ".join(p.name for p in written))
+        console.print(
+            f"wrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written)
+        )
 
 
 def indicator_table(results: Results, *, title: str) -> Table:
     """The headline indicators as a rich table (Chinese and English labels, unit)."""
     table = Table(title=title, title_justify="left")
-    for col, justify in (("indicator", "left"), ("指标", "left"), ("value", "right"),
-                         ("unit", "left")):
+    for col, justify in (
+        ("indicator", "left"),
+        ("指标", "left"),
+        ("value", "right"),
+        ("unit", "left"),
+    ):
         table.add_column(col, justify=justify)
     for name in indicators.HEADLINE:
         ind = indicators.INDICATORS[name]
-        table.add_row(ind.label_en, ind.label_zh, _fmt(results.indicator(name), ind.unit),
-                      ind.unit)
+        table.add_row(ind.label_en, ind.label_zh, _fmt(results.indicator(name), ind.unit), ind.unit)
     return table
 
 

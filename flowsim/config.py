@@ -128,7 +128,7 @@ class Param(Strict, Generic[T]):
     source: str
 
     def on(self, day: date) -> Any:
-        """Value in force on ``day``: scalars as they are, groups as a numpy array in field order."""
+        """Value in force on ``day``: a scalar, or a group as a numpy array in field order."""
         return _resolve(self.value, day)
 
 
@@ -227,7 +227,8 @@ class PopulationSection(Strict):
         total = sum(self.age_shares.on(UNDATED))
         if abs(total - 1) > 1e-6:
             raise PydanticCustomError(
-                "shares_sum", "age shares must add up to 1 (they add up to {total})",
+                "shares_sum",
+                "age shares must add up to 1 (they add up to {total})",
                 {"total": round(total, 6), "field": "age_shares.value"},
             )
         if sum(self.poverty_shares.on(UNDATED)) > 1:
@@ -352,7 +353,7 @@ class Scenario(Strict):
             if min(dated) > self.start_date:
                 raise PydanticCustomError(
                     "dated_gap",
-                    "no value in force on the start date {start}: add an entry dated on or before it",
+                    "no value in force on the start date {start}: add an entry dated on or before it",  # noqa: E501
                     {"start": self.start_date.isoformat(), "field": path, "input": dated},
                 )
         return self
@@ -377,7 +378,9 @@ class Scenario(Strict):
         return sorted(d for d in dates if d > self.start_date)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
-        """A copy with dotted-path overrides, e.g. ``{"benefits.resident.inpatient.rate.value.township": 0.9}``.
+        """A copy with dotted-path overrides.
+
+        Example: ``{"benefits.resident.inpatient.rate.value.township": 0.9}``.
 
         Values are merged like ``extends:`` (a dated mapping over a plain value keeps the old value
         until its first date) and the result is validated again.
@@ -388,7 +391,9 @@ class Scenario(Strict):
             *parents, leaf = dotted.split(".")
             for key in parents:
                 if not isinstance(node.get(key), dict):
-                    raise InputError(self._file, dotted, value, "a field path that exists in the scenario")
+                    raise InputError(
+                        self._file, dotted, value, "a field path that exists in the scenario"
+                    )
                 node = node[key]
             node[leaf] = _merge(node.get(leaf), value)
         return _validate(raw, self._file, self._provenance or {})
@@ -396,12 +401,19 @@ class Scenario(Strict):
 
 def resolve(section: BaseModel, day: date) -> SimpleNamespace:
     """Every parameter of a config section as its plain value on ``day`` (groups as arrays)."""
-    return SimpleNamespace(**{
-        name: (child.on(day) if isinstance(child, Param)
-               else resolve(child, day) if isinstance(child, BaseModel) else child)
-        for name in type(section).model_fields
-        for child in [getattr(section, name)]
-    })
+    return SimpleNamespace(
+        **{
+            name: (
+                child.on(day)
+                if isinstance(child, Param)
+                else resolve(child, day)
+                if isinstance(child, BaseModel)
+                else child
+            )
+            for name in type(section).model_fields
+            for child in [getattr(section, name)]
+        }
+    )
 
 
 def iter_params(node: BaseModel, path: str = "") -> Iterator[tuple[str, Param]]:
@@ -487,7 +499,9 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]
         raise InputError(path, "extends", parent, "a path to another scenario file")
     parent_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
     if not parent_path.is_file():
-        raise InputError(path, "extends", parent, f"an existing scenario file (looked for {parent_path})")
+        raise InputError(
+            path, "extends", parent, f"an existing scenario file (looked for {parent_path})"
+        )
     base, base_prov = _read_with_extends(parent_path, chain + (path.resolve(),))
     return _merge(base, doc), base_prov | provenance
 
@@ -507,7 +521,7 @@ def _is_date_key(k: Any) -> bool:
 
 
 def _merge(base: Any, over: Any) -> Any:
-    """Deep merge: mappings merge key by key; a dated mapping over a plain value keeps it until its dates."""
+    """Deep merge; a dated mapping over a plain value keeps that value until its first date."""
     if isinstance(over, dict) and over and all(_is_date_key(k) for k in over):
         if isinstance(base, dict) and base and all(_is_date_key(k) for k in base):
             return {**base, **over}
@@ -553,7 +567,7 @@ _ALLOWED = {
 
 
 def _to_input_error(err: ValidationError, path: Path | None, provenance: dict) -> InputError:
-    """Turn pydantic's first error into one InputError (file, field path, value, what is allowed)."""
+    """Pydantic's first error as one InputError (file, field path, value, what is allowed)."""
     errors = err.errors()
     e = errors[0]
     ctx = e.get("ctx") or {}

@@ -1,4 +1,4 @@
-"""User-facing input errors: one message naming the file, the field, the value and what is allowed."""
+"""User-facing input errors: one message naming file, field, value and what is allowed."""
 
 from __future__ import annotations
 

@@ -106,36 +106,42 @@ def in_county_admission_rate(w: Window) -> float:
     return _ratio(w.admissions[IN_COUNTY].sum(), w.admissions.sum())
 
 
-@_indicator("grassroots_admission_share", "grassroots admission share", "基层住院占比",
-            "fraction")
+@_indicator("grassroots_admission_share", "grassroots admission share", "基层住院占比", "fraction")
 def grassroots_admission_share(w: Window) -> float:
     """Admissions at township centres (village clinics have no beds) / all admissions."""
     return _ratio(w.admissions[GRASSROOTS].sum(), w.admissions.sum())
 
 
-@_indicator("in_county_fund_share", "in-county share of fund spending", "县域内基金支出比例",
-            "fraction")
+@_indicator(
+    "in_county_fund_share", "in-county share of fund spending", "县域内基金支出比例", "fraction"
+)
 def in_county_fund_share(w: Window) -> float:
-    """Fund payments to facilities inside the county / all fund payments (鲁医保发〔2024〕39号 二(四))."""
+    """Fund payments to in-county facilities / all fund payments (鲁医保发〔2024〕39号 二(四))."""
     return _ratio(w.fund[:, IN_COUNTY].sum(), w.fund.sum())
 
 
-@_indicator("grassroots_fund_share", "grassroots share of in-county fund spending",
-            "县域内基层医疗卫生机构医保基金支出占比", "fraction")
+@_indicator(
+    "grassroots_fund_share",
+    "grassroots share of in-county fund spending",
+    "县域内基层医疗卫生机构医保基金支出占比",
+    "fraction",
+)
 def grassroots_fund_share(w: Window) -> float:
     """Fund payments to village clinics and township centres / fund payments inside the county."""
     return _ratio(w.fund[:, GRASSROOTS].sum(), w.fund[:, IN_COUNTY].sum())
 
 
-@_indicator("effective_reimbursement_ratio", "effective reimbursement ratio", "实际报销比例",
-            "fraction")
+@_indicator(
+    "effective_reimbursement_ratio", "effective reimbursement ratio", "实际报销比例", "fraction"
+)
 def effective_reimbursement_ratio(w: Window) -> float:
     """Fund payments / total bills (in- and out-of-catalogue), all services and tiers."""
     return _ratio(w.fund.sum(), w.bill.sum())
 
 
-@_indicator("medical_cost_per_capita", "medical cost per capita", "人均医疗费用",
-            "yuan per person-year")
+@_indicator(
+    "medical_cost_per_capita", "medical cost per capita", "人均医疗费用", "yuan per person-year"
+)
 def medical_cost_per_capita(w: Window) -> float:
     """Total bills / residents × 365 / days."""
     return _ratio(w.bill.sum(), w.residents) * w.per_year
@@ -165,15 +171,20 @@ def oop_per_capita(w: Window) -> float:
     return _ratio(w.money[3].sum(), w.residents) * w.per_year
 
 
-@_indicator("assistance_per_capita", "medical assistance per capita", "人均医疗救助",
-            "yuan per person-year")
+@_indicator(
+    "assistance_per_capita", "medical assistance per capita", "人均医疗救助", "yuan per person-year"
+)
 def assistance_per_capita(w: Window) -> float:
     """Medical-assistance payments / residents × 365 / days."""
     return _ratio(w.money[2].sum(), w.residents) * w.per_year
 
 
-@_indicator("catastrophic_incidence", "catastrophic health expenditure incidence",
-            "灾难性卫生支出发生率", "fraction of residents per year")
+@_indicator(
+    "catastrophic_incidence",
+    "catastrophic health expenditure incidence",
+    "灾难性卫生支出发生率",
+    "fraction of residents per year",
+)
 def catastrophic_incidence(w: Window) -> float:
     """Residents whose out-of-pocket in an insurance year ≥ 40 % of capacity to pay / residents.
 
@@ -183,15 +194,17 @@ def catastrophic_incidence(w: Window) -> float:
     return _ratio(w.catastrophic.sum(), w.resident_years.sum())
 
 
-@_indicator("visits_per_capita", "outpatient visits per capita", "人均门诊人次",
-            "visits per person-year")
+@_indicator(
+    "visits_per_capita", "outpatient visits per capita", "人均门诊人次", "visits per person-year"
+)
 def visits_per_capita(w: Window) -> float:
     """Outpatient visits (ordinary and chronic) / residents × 365 / days."""
     return _ratio(w.visits.sum(), w.residents) * w.per_year
 
 
-@_indicator("admissions_per_capita", "admissions per capita", "人均住院人次",
-            "admissions per person-year")
+@_indicator(
+    "admissions_per_capita", "admissions per capita", "人均住院人次", "admissions per person-year"
+)
 def admissions_per_capita(w: Window) -> float:
     """Admissions (including transfers and rehabilitation stays) / residents × 365 / days."""
     return _ratio(w.admissions.sum(), w.residents) * w.per_year
@@ -203,22 +216,34 @@ def no_care_share(w: Window) -> float:
     return _ratio(w.no_care.sum(), w.no_care.sum() + w.visits[Service.OUTPATIENT].sum())
 
 
-@_indicator("referrals_up_per_1000", "upward referrals per 1,000 residents", "上转人次（每千人）",
-            "per 1,000 person-years")
+@_indicator(
+    "referrals_up_per_1000",
+    "upward referrals per 1,000 residents",
+    "上转人次（每千人）",
+    "per 1,000 person-years",
+)
 def referrals_up_per_1000(w: Window) -> float:
     """Upward referrals (outpatient and inpatient transfers) / residents × 1,000 × 365 / days."""
     return _ratio(w.referrals[0].sum() * 1000, w.residents) * w.per_year
 
 
-@_indicator("referrals_down_per_1000", "downward referrals per 1,000 residents",
-            "下转人次（每千人）", "per 1,000 person-years")
+@_indicator(
+    "referrals_down_per_1000",
+    "downward referrals per 1,000 residents",
+    "下转人次（每千人）",
+    "per 1,000 person-years",
+)
 def referrals_down_per_1000(w: Window) -> float:
     """Downward referrals for rehabilitation / residents × 1,000 × 365 / days."""
     return _ratio(w.referrals[1].sum() * 1000, w.residents) * w.per_year
 
 
-@_indicator("turned_away_per_1000", "patients turned away by full facilities per 1,000",
-            "因满员转他处（每千人）", "per 1,000 person-years")
+@_indicator(
+    "turned_away_per_1000",
+    "patients turned away by full facilities per 1,000",
+    "因满员转他处（每千人）",
+    "per 1,000 person-years",
+)
 def turned_away_per_1000(w: Window) -> float:
     """Patients who found a facility full and chose again / residents × 1,000 × 365 / days."""
     return _ratio(w.turned_away.sum() * 1000, w.residents) * w.per_year
@@ -227,6 +252,7 @@ def turned_away_per_1000(w: Window) -> float:
 def _add_breakdowns() -> None:
     """Indicators by income quintile, tier and scheme (generated, one formula each)."""
     for q in range(5):
+
         def oop_q(w: Window, q=q) -> float:
             """Out-of-pocket of the quintile / its residents × 365 / days (quintile 1 = poorest)."""
             return _ratio(w.oop_by_quintile[q], w.residents_by_quintile[q]) * w.per_year
@@ -235,12 +261,19 @@ def _add_breakdowns() -> None:
             """Catastrophic expenditure incidence within the income quintile."""
             return _ratio(w.catastrophic[q], w.resident_years[q])
 
-        _indicator(f"oop_per_capita_q{q + 1}", f"out-of-pocket per capita, income quintile {q + 1}",
-                   f"人均自付费用（收入第{q + 1}五分位）", "yuan per person-year")(oop_q)
-        _indicator(f"catastrophic_incidence_q{q + 1}",
-                   f"catastrophic expenditure incidence, income quintile {q + 1}",
-                   f"灾难性卫生支出发生率（收入第{q + 1}五分位）", "fraction of residents per year")(cat_q)
-    from flowsim.domain import TIER_LABELS, SCHEME_LABELS
+        _indicator(
+            f"oop_per_capita_q{q + 1}",
+            f"out-of-pocket per capita, income quintile {q + 1}",
+            f"人均自付费用（收入第{q + 1}五分位）",
+            "yuan per person-year",
+        )(oop_q)
+        _indicator(
+            f"catastrophic_incidence_q{q + 1}",
+            f"catastrophic expenditure incidence, income quintile {q + 1}",
+            f"灾难性卫生支出发生率（收入第{q + 1}五分位）",
+            "fraction of residents per year",
+        )(cat_q)
+    from flowsim.domain import SCHEME_LABELS, TIER_LABELS
 
     for t in Tier:
         en, zh = TIER_LABELS[TIERS[t]]
@@ -257,19 +290,27 @@ def _add_breakdowns() -> None:
             """Admissions at the tier / all admissions."""
             return _ratio(w.admissions[t].sum(), w.admissions.sum())
 
-        _indicator(f"fund_{TIERS[t]}", f"fund spending: {en}", f"基金支出：{zh}",
-                   "yuan per year")(fund_t)
-        _indicator(f"visit_share_{TIERS[t]}", f"visit share: {en}", f"门诊人次占比：{zh}",
-                   "fraction")(visit_share_t)
-        _indicator(f"admission_share_{TIERS[t]}", f"admission share: {en}", f"住院人次占比：{zh}",
-                   "fraction")(admission_share_t)
+        _indicator(f"fund_{TIERS[t]}", f"fund spending: {en}", f"基金支出：{zh}", "yuan per year")(
+            fund_t
+        )
+        _indicator(
+            f"visit_share_{TIERS[t]}", f"visit share: {en}", f"门诊人次占比：{zh}", "fraction"
+        )(visit_share_t)
+        _indicator(
+            f"admission_share_{TIERS[t]}",
+            f"admission share: {en}",
+            f"住院人次占比：{zh}",
+            "fraction",
+        )(admission_share_t)
         if t in (Tier.TOWNSHIP, Tier.COUNTY):
+
             def occupancy_t(w: Window, t=t) -> float:
                 """Occupied bed-days / (beds × days)."""
                 return _ratio(w.bed_days[t], w.beds[t] * w.days)
 
-            _indicator(f"bed_occupancy_{TIERS[t]}", f"bed occupancy: {en}", f"病床使用率：{zh}",
-                       "fraction")(occupancy_t)
+            _indicator(
+                f"bed_occupancy_{TIERS[t]}", f"bed occupancy: {en}", f"病床使用率：{zh}", "fraction"
+            )(occupancy_t)
     for k in Scheme:
         en, zh = SCHEME_LABELS[SCHEMES[k]]
 
@@ -277,18 +318,30 @@ def _add_breakdowns() -> None:
             """Fund payments for the scheme's members × 365 / days."""
             return float(w.fund[..., k].sum()) * w.per_year
 
-        _indicator(f"fund_{SCHEMES[k]}", f"fund spending: {en}", f"基金支出：{zh}",
-                   "yuan per year")(fund_k)
+        _indicator(
+            f"fund_{SCHEMES[k]}", f"fund spending: {en}", f"基金支出：{zh}", "yuan per year"
+        )(fund_k)
 
 
 _add_breakdowns()
 
 HEADLINE = (
-    "grassroots_visit_share", "in_county_visit_rate", "in_county_admission_rate",
-    "grassroots_admission_share", "in_county_fund_share", "grassroots_fund_share",
-    "effective_reimbursement_ratio", "medical_cost_per_capita", "medical_cost_growth",
-    "oop_per_capita", "catastrophic_incidence", "visits_per_capita", "admissions_per_capita",
-    "referrals_up_per_1000", "referrals_down_per_1000", "bed_occupancy_township",
+    "grassroots_visit_share",
+    "in_county_visit_rate",
+    "in_county_admission_rate",
+    "grassroots_admission_share",
+    "in_county_fund_share",
+    "grassroots_fund_share",
+    "effective_reimbursement_ratio",
+    "medical_cost_per_capita",
+    "medical_cost_growth",
+    "oop_per_capita",
+    "catastrophic_incidence",
+    "visits_per_capita",
+    "admissions_per_capita",
+    "referrals_up_per_1000",
+    "referrals_down_per_1000",
+    "bed_occupancy_township",
     "bed_occupancy_county",
 )
 """Indicators printed by ``flowsim run``; the rest are in the saved summary."""

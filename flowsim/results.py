@@ -40,8 +40,11 @@ _LAYOUT = {
     "admissions": [("tier", TIERS), ("scheme", SCHEMES)],
     "money": [("measure", PAYERS), ("service", SERVICES), ("tier", TIERS), ("scheme", SCHEMES)],
     "no_care": [("scheme", SCHEMES)],
-    "referrals": [("measure", tuple(f"referrals_{k}" for k in REFERRAL_KINDS)), ("tier", TIERS),
-                  ("to_tier", TIERS)],
+    "referrals": [
+        ("measure", tuple(f"referrals_{k}" for k in REFERRAL_KINDS)),
+        ("tier", TIERS),
+        ("to_tier", TIERS),
+    ],
     "turned_away": [("tier", TIERS)],
     "occupied_beds": [("tier", TIERS)],
     "oop_by_quintile": [("quintile", Q)],
@@ -74,19 +77,30 @@ class Results:
             raise ValueError("the model has not simulated any day yet: call run_for(days) first")
         arrays = stack(model.day_counts)
         dates = pd.date_range(model.start_date, periods=days, freq="D")
-        daily = pd.concat([_tidy(name, arrays[name], dates) for name in _LAYOUT],
-                          ignore_index=True)
+        daily = pd.concat([_tidy(name, arrays[name], dates) for name in _LAYOUT], ignore_index=True)
         for col in ("measure", *DIMENSIONS):
             daily[col] = daily[col].astype("category")
         years = pd.DataFrame([*model.years, {**model.year_outcomes(), "partial": True}])
         years["partial"] = years.get("partial", False).fillna(False).astype(bool)
         for q in range(5):
-            years[f"catastrophic_q{q + 1}"] = years.catastrophic_by_quintile.map(lambda a, q=q: a[q])
+            years[f"catastrophic_q{q + 1}"] = years.catastrophic_by_quintile.map(
+                lambda a, q=q: a[q]
+            )
             years[f"residents_q{q + 1}"] = years.residents_by_quintile.map(lambda a, q=q: a[q])
         years = years.drop(columns=["catastrophic_by_quintile", "residents_by_quintile"])
         years = years[years.days > 0].reset_index(drop=True)
-        fac = model.county.facilities[["facility_id", "name", "tier", "township", "x_km", "y_km",
-                                       "outpatient_slots_per_day", "beds"]].copy()
+        fac = model.county.facilities[
+            [
+                "facility_id",
+                "name",
+                "tier",
+                "township",
+                "x_km",
+                "y_km",
+                "outpatient_slots_per_day",
+                "beds",
+            ]
+        ].copy()
         for key, values in model.facility_totals.items():
             fac[key] = values
         meta = {
@@ -97,15 +111,30 @@ class Results:
             "days": days,
             "residents": len(model.residents),
             "residents_by_quintile": np.bincount(model.residents.quintile, minlength=5).tolist(),
-            "beds_by_tier": [int(model.beds[model.fac_tier == t].sum()) if t < Tier.OUT_OF_COUNTY
-                             else 0 for t in Tier],
-            "policy_changes": [d.isoformat() for d in model.config.change_dates()
-                               if d < model.start_date + pd.Timedelta(days=days)],
-            "scenario_yaml": yaml.safe_dump(model.config.raw(), allow_unicode=True,
-                                            sort_keys=False),
+            "beds_by_tier": [
+                int(model.beds[model.fac_tier == t].sum()) if t < Tier.OUT_OF_COUNTY else 0
+                for t in Tier
+            ],
+            "policy_changes": [
+                d.isoformat()
+                for d in model.config.change_dates()
+                if d < model.start_date + pd.Timedelta(days=days)
+            ],
+            "scenario_yaml": yaml.safe_dump(
+                model.config.raw(), allow_unicode=True, sort_keys=False
+            ),
         }
-        res = cls(model.config.name, model.seed, model.start_date, days, daily, pd.DataFrame(),
-                  fac, years, meta)
+        res = cls(
+            model.config.name,
+            model.seed,
+            model.start_date,
+            days,
+            daily,
+            pd.DataFrame(),
+            fac,
+            years,
+            meta,
+        )
         res.indicators = res.indicators_for()
         return res
 
@@ -144,17 +173,25 @@ class Results:
             residents_by_quintile=np.asarray(self.meta["residents_by_quintile"], float),
             catastrophic=y[[f"catastrophic_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
-            cost_by_year=tuple((int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0)))
-                               for yr in day_counts.index),
+            cost_by_year=tuple(
+                (int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0))) for yr in day_counts.index
+            ),
         )
 
     def indicators_for(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
         """Indicator table (name, labels, unit, value, formula) for [start, end)."""
         values = indicators.compute(self.window(start, end))
         rows = [
-            {"scenario": self.scenario, "seed": self.seed, "indicator": name,
-             "label_en": ind.label_en, "label_zh": ind.label_zh, "unit": ind.unit,
-             "value": values[name], "formula": ind.formula}
+            {
+                "scenario": self.scenario,
+                "seed": self.seed,
+                "indicator": name,
+                "label_en": ind.label_en,
+                "label_zh": ind.label_zh,
+                "unit": ind.unit,
+                "value": values[name],
+                "formula": ind.formula,
+            }
             for name, ind in indicators.INDICATORS.items()
         ]
         return pd.DataFrame(rows)
@@ -200,19 +237,29 @@ class Results:
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise InputError(None, "--out", str(out), f"a folder that can be created ({err.strerror})"
-                             ) from None
+            raise InputError(
+                None, "--out", str(out), f"a folder that can be created ({err.strerror})"
+            ) from None
         if not out.is_dir():
             raise InputError(None, "--out", str(out), "a folder (this is a file)")
         written = []
         meta = {k: v for k, v in self.meta.items() if k != "scenario_yaml"}
         for name in FILES:
-            written.append(_atomic(out / f"{name}.parquet",
-                                   lambda p, t=getattr(self, name): t.to_parquet(p, index=False)))
-        written.append(_atomic(out / "scenario.yaml",
-                               lambda p: Path(p).write_text(self.meta["scenario_yaml"], "utf-8")))
-        written.append(_atomic(out / "run.json",
-                               lambda p: Path(p).write_text(json.dumps(meta, indent=2), "utf-8")))
+            table = getattr(self, name)
+            written.append(
+                _atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))
+            )
+        written.append(
+            _atomic(
+                out / "scenario.yaml",
+                lambda p: Path(p).write_text(self.meta["scenario_yaml"], "utf-8"),
+            )
+        )
+        written.append(
+            _atomic(
+                out / "run.json", lambda p: Path(p).write_text(json.dumps(meta, indent=2), "utf-8")
+            )
+        )
         return written
 
     @classmethod
@@ -221,20 +268,31 @@ class Results:
         out = Path(out_dir)
         missing = [f"{n}.parquet" for n in FILES if not (out / f"{n}.parquet").is_file()]
         if missing or not (out / "run.json").is_file():
-            raise InputError(out, "files", ", ".join(missing or ["run.json"]),
-                             "a results folder written by 'flowsim run --out'")
+            raise InputError(
+                out,
+                "files",
+                ", ".join(missing or ["run.json"]),
+                "a results folder written by 'flowsim run --out'",
+            )
         meta = json.loads((out / "run.json").read_text("utf-8"))
         meta["scenario_yaml"] = (out / "scenario.yaml").read_text("utf-8")
         tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in FILES}
-        return cls(meta["scenario"], meta["seed"], date.fromisoformat(meta["start_date"]),
-                   meta["days"], meta=meta, **tables)
+        return cls(
+            meta["scenario"],
+            meta["seed"],
+            date.fromisoformat(meta["start_date"]),
+            meta["days"],
+            meta=meta,
+            **tables,
+        )
 
 
 def _tidy(name: str, array: np.ndarray, dates: pd.DatetimeIndex) -> pd.DataFrame:
     """Flatten a [day, *dims] counter into long rows with one column per dimension."""
     layout = _LAYOUT[name]
-    grids = np.meshgrid(np.arange(len(dates)), *[np.arange(len(lab)) for _, lab in layout],
-                        indexing="ij")
+    grids = np.meshgrid(
+        np.arange(len(dates)), *[np.arange(len(lab)) for _, lab in layout], indexing="ij"
+    )
     frame = {"date": dates[grids[0].ravel()], "counter": name}
     for (col, labels), grid in zip(layout, grids[1:], strict=True):
         frame[col] = np.asarray(labels, dtype=object)[grid.ravel()]

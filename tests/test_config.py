@@ -1,4 +1,4 @@
-"""Scenario files: loading, extends, dated values, and one clear error for each kind of bad input."""
+"""Scenario files: loading, extends, dated values, one clear error per kind of bad input."""
 
 import subprocess
 import sys
@@ -46,19 +46,35 @@ def test_every_parameter_has_unit_description_and_source(baseline):
 
 
 def test_extends_overrides_only_what_changes(tmp_path, baseline):
-    s = load_scenario(child(tmp_path, "benefits:\n  resident:\n    inpatient:\n      rate:\n"
-                                      "        value: {township: 0.85}\n"))
+    s = load_scenario(
+        child(
+            tmp_path,
+            "benefits:\n  resident:\n    inpatient:\n      rate:\n"
+            "        value: {township: 0.85}\n",
+        )
+    )
     d = s.start_date
     assert s.benefits.resident.inpatient.rate.on(d)[1] == 0.85
-    assert s.benefits.resident.inpatient.rate.on(d)[2] == baseline.benefits.resident.inpatient.rate.on(d)[2]
-    assert s.benefits.resident.inpatient.rate.source == baseline.benefits.resident.inpatient.rate.source
+    assert (
+        s.benefits.resident.inpatient.rate.on(d)[2]
+        == baseline.benefits.resident.inpatient.rate.on(d)[2]
+    )
+    assert (
+        s.benefits.resident.inpatient.rate.source
+        == baseline.benefits.resident.inpatient.rate.source
+    )
     assert s.population == baseline.population
 
 
 def test_dated_value_over_plain_value_keeps_the_old_value_until_its_date(tmp_path):
     # Weihai (003): grassroots inpatient 85 % from 2023-07-01
-    s = load_scenario(child(tmp_path, "benefits:\n  resident:\n    inpatient:\n      rate:\n"
-                                      "        value: {township: {2023-07-01: 0.85}}\n"))
+    s = load_scenario(
+        child(
+            tmp_path,
+            "benefits:\n  resident:\n    inpatient:\n      rate:\n"
+            "        value: {township: {2023-07-01: 0.85}}\n",
+        )
+    )
     rate = s.benefits.resident.inpatient.rate
     assert rate.on(date(2023, 6, 30))[1] == 0.80
     assert rate.on(date(2023, 7, 1))[1] == 0.85
@@ -72,25 +88,43 @@ def test_value_on_picks_latest_entry_in_force():
 
 
 BAD = {
-    "unknown key": ("benefits:\n  resident:\n    inpatient:\n      rat: {value: 1}\n",
-                    "benefits.resident.inpatient.rat", "allowed here: deductible, rate, annual_cap"),
-    "wrong type": ("population:\n  income_median:\n    value: lots\n",
-                   "population.income_median.value", "a number"),
-    "rate above 1": ("benefits:\n  resident:\n    inpatient:\n      rate:\n        value: {township: 1.5}\n",
-                     "benefits.resident.inpatient.rate.value.township = 1.5",
-                     "less than or equal to 1"),
-    "negative deductible": ("benefits:\n  resident:\n    inpatient:\n      deductible:\n"
-                            "        value: {county: -100}\n",
-                            "benefits.resident.inpatient.deductible.value.county = -100",
-                            "greater than or equal to 0"),
-    "unknown tier": ("benefits:\n  resident:\n    inpatient:\n      rate:\n        value: {hospital: 0.5}\n",
-                     "benefits.resident.inpatient.rate.value.hospital",
-                     "village, township, county, out_of_county"),
-    "malformed date": ("benefits:\n  resident:\n    inpatient:\n      rate:\n"
-                       "        value: {township: {2023-13-01: 0.85}}\n",
-                       "2023-13-01", "a date written YYYY-MM-DD"),
-    "bad literal": ("benefits:\n  out_of_county_penalty:\n    mode: {value: percent}\n",
-                    "benefits.out_of_county_penalty.mode.value", "'points' or 'relative'"),
+    "unknown key": (
+        "benefits:\n  resident:\n    inpatient:\n      rat: {value: 1}\n",
+        "benefits.resident.inpatient.rat",
+        "allowed here: deductible, rate, annual_cap",
+    ),
+    "wrong type": (
+        "population:\n  income_median:\n    value: lots\n",
+        "population.income_median.value",
+        "a number",
+    ),
+    "rate above 1": (
+        "benefits:\n  resident:\n    inpatient:\n      rate:\n        value: {township: 1.5}\n",
+        "benefits.resident.inpatient.rate.value.township = 1.5",
+        "less than or equal to 1",
+    ),
+    "negative deductible": (
+        "benefits:\n  resident:\n    inpatient:\n      deductible:\n"
+        "        value: {county: -100}\n",
+        "benefits.resident.inpatient.deductible.value.county = -100",
+        "greater than or equal to 0",
+    ),
+    "unknown tier": (
+        "benefits:\n  resident:\n    inpatient:\n      rate:\n        value: {hospital: 0.5}\n",
+        "benefits.resident.inpatient.rate.value.hospital",
+        "village, township, county, out_of_county",
+    ),
+    "malformed date": (
+        "benefits:\n  resident:\n    inpatient:\n      rate:\n"
+        "        value: {township: {2023-13-01: 0.85}}\n",
+        "2023-13-01",
+        "a date written YYYY-MM-DD",
+    ),
+    "bad literal": (
+        "benefits:\n  out_of_county_penalty:\n    mode: {value: percent}\n",
+        "benefits.out_of_county_penalty.mode.value",
+        "'points' or 'relative'",
+    ),
 }
 
 
@@ -110,7 +144,9 @@ def test_dated_value_must_cover_the_start_date(tmp_path):
     doc = yaml.safe_load((ROOT / "configs" / "baseline.yaml").read_text("utf-8"))
     doc["benefits"]["resident"]["inpatient"]["rate"]["value"]["township"] = {"2023-07-01": 0.85}
     path = write(tmp_path, yaml.safe_dump(doc, allow_unicode=True))
-    with pytest.raises(InputError, match="rate.value.township.*no value in force on the start date"):
+    with pytest.raises(
+        InputError, match="rate.value.township.*no value in force on the start date"
+    ):
         load_scenario(path)
 
 
@@ -149,8 +185,11 @@ def test_error_names_the_file_that_set_the_bad_value(tmp_path):
 @pytest.mark.parametrize("case", ["unknown key", "rate above 1", "malformed date"])
 def test_cli_bad_config_exits_2_with_one_line_and_no_traceback(tmp_path, case):
     path = child(tmp_path, BAD[case][0])
-    proc = subprocess.run([sys.executable, "-m", "flowsim", "run", str(path), "--days", "1"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flowsim", "run", str(path), "--days", "1"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]

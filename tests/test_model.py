@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 import flowsim
-from flowsim.agents import CountyHospital, OutOfCountyHospital, Patient, TownshipHealthCenter, VillageClinic
+from flowsim.agents import (
+    CountyHospital,
+    OutOfCountyHospital,
+    Patient,
+    TownshipHealthCenter,
+    VillageClinic,
+)
 from flowsim.domain import Tier
 from flowsim.model import CountyModel
 
@@ -37,25 +43,32 @@ def test_different_seed_different_results(small, base_run):
 
 def test_money_is_conserved_for_every_tier_service_and_scheme(base_run):
     money = base_run.daily[base_run.daily.counter == "money"]
-    wide = money.pivot_table(index=["date", "service", "tier", "scheme"], columns="measure",
-                             values="value", observed=True)
-    np.testing.assert_allclose(wide.fund + wide.assistance + wide.patient, wide.bill,
-                               rtol=1e-9, atol=1e-6)
+    wide = money.pivot_table(
+        index=["date", "service", "tier", "scheme"],
+        columns="measure",
+        values="value",
+        observed=True,
+    )
+    np.testing.assert_allclose(
+        wide.fund + wide.assistance + wide.patient, wide.bill, rtol=1e-9, atol=1e-6
+    )
     assert wide.bill.sum() > 0 and wide.assistance.sum() > 0
 
 
 def test_reform_and_baseline_share_the_same_illnesses(small):
     """Common random numbers: a reform changes choices, not who falls ill or how badly."""
-    reform = small.with_overrides({"benefits.resident.outpatient.rate.value": {
-        "village": 0.9, "township": 0.9}})
+    reform = small.with_overrides(
+        {"benefits.resident.outpatient.rate.value": {"village": 0.9, "township": 0.9}}
+    )
     a, b = CountyModel(small, seed=5), CountyModel(reform, seed=5)
     a.run_for(30)
     b.run_for(30)
     for m in (a, b):
         m._in_step = True
-    for kind, rates, beta in (("minor", a.ip.minor_episodes_per_year, a.ip.minor_severity_beta),
-                              ("serious", a.ip.serious_episodes_per_year,
-                               a.ip.serious_severity_beta)):
+    for kind, rates, beta in (
+        ("minor", a.ip.minor_episodes_per_year, a.ip.minor_severity_beta),
+        ("serious", a.ip.serious_episodes_per_year, a.ip.serious_severity_beta),
+    ):
         rows_a, sev_a = a._new_episodes(rates, beta, kind)
         rows_b, sev_b = b._new_episodes(rates, beta, kind)
         np.testing.assert_array_equal(rows_a, rows_b)
@@ -66,34 +79,46 @@ def test_reform_and_baseline_share_the_same_illnesses(small):
 
 def paired_difference(scenario, reform_overrides, indicator, seeds=(1, 2, 3), days=DAYS):
     reform = scenario.with_overrides(reform_overrides)
-    return [run(reform, seed, days).indicator(indicator) - run(scenario, seed, days).indicator(indicator)
-            for seed in seeds]
+    return [
+        run(reform, seed, days).indicator(indicator)
+        - run(scenario, seed, days).indicator(indicator)
+        for seed in seeds
+    ]
 
 
 def test_higher_grassroots_outpatient_rate_raises_grassroots_visit_share(small):
-    diffs = paired_difference(small, {
-        "benefits.resident.outpatient.rate.value": {"village": 0.85, "township": 0.85},
-        "benefits.employee.outpatient.rate.value": {"village": 0.85, "township": 0.85}},
-        "grassroots_visit_share")
+    diffs = paired_difference(
+        small,
+        {
+            "benefits.resident.outpatient.rate.value": {"village": 0.85, "township": 0.85},
+            "benefits.employee.outpatient.rate.value": {"village": 0.85, "township": 0.85},
+        },
+        "grassroots_visit_share",
+    )
     assert all(d > 0 for d in diffs), diffs
 
 
 def test_waiving_grassroots_outpatient_deductible_raises_grassroots_visit_share(small):
-    diffs = paired_difference(small, {
-        "benefits.grassroots_outpatient_deductible_waived.value": True}, "grassroots_visit_share")
+    diffs = paired_difference(
+        small,
+        {"benefits.grassroots_outpatient_deductible_waived.value": True},
+        "grassroots_visit_share",
+    )
     assert all(d > 0 for d in diffs), diffs
 
 
 def test_non_referral_penalty_lowers_out_of_county_admissions(small):
     # 宁医保发〔2023〕103号 一(二): non-referred non-emergency out-of-region admissions 20 % lower
-    diffs = paired_difference(small, {"benefits.out_of_county_penalty.size.value": 0.2},
-                              "admission_share_out_of_county")
+    diffs = paired_difference(
+        small, {"benefits.out_of_county_penalty.size.value": 0.2}, "admission_share_out_of_county"
+    )
     assert all(d < 0 for d in diffs), diffs
 
 
 def test_dated_policy_change_takes_effect_on_its_day(small):
-    s = small.with_overrides({"benefits.resident.inpatient.rate.value": {
-        "township": {"2023-01-11": 0.9}}})
+    s = small.with_overrides(
+        {"benefits.resident.inpatient.rate.value": {"township": {"2023-01-11": 0.9}}}
+    )
     m = CountyModel(s, seed=1)
     m.run_for(10)
     assert m.date == date(2023, 1, 11)
