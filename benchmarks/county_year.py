@@ -56,7 +56,8 @@ def main() -> int:
         t = time.perf_counter()
         model.run_for(args.days)
         sims.append(time.perf_counter() - t)
-        results = model.results() if i == 0 else None
+        if i == 0:
+            results = model.results()
         residents = len(model.residents)
         if i < args.repeat - 1:
             del model

@@ -143,6 +143,8 @@ def inpatient_deductible_due(
     else:
         raise ValueError(f"upward referral rule {upward!r}: expected one of {UPWARD_MODES}")
     down = np.where(downward_waived, 0.0, full)
+    if np.ndim(referral) == 0:  # one referral kind for the whole batch
+        return {Referral.UP: up, Referral.DOWN: down}.get(int(referral), full)
     referral = np.asarray(referral)
     return np.where(referral == Referral.UP, up, np.where(referral == Referral.DOWN, down, full))
 
@@ -166,7 +168,7 @@ def outpatient_deductible_due(
 
     """
     remaining = np.maximum(np.asarray(annual_deductible, dtype=float) - paid_this_year, 0.0)
-    return np.where(waived, 0.0, remaining)
+    return np.where(waived, 0.0, remaining) if np.any(waived) else remaining
 
 
 def share_costs(
@@ -207,10 +209,14 @@ def share_costs(
     policy_range = bill * catalogue_share
     deductible_paid = np.minimum(np.maximum(deductible_due, 0.0), policy_range)
     fund = np.maximum(np.minimum(rate * (policy_range - deductible_paid), fund_cap_left), 0.0)
-    scope = np.maximum(policy_range - fund, 0.0)
-    assistance = np.maximum(np.minimum(assistance_share * scope, assistance_cap_left), 0.0)
-    patient = np.maximum(bill - fund - assistance, 0.0)
+    if np.any(assistance_share):
+        scope = np.maximum(policy_range - fund, 0.0)
+        assistance = np.maximum(np.minimum(assistance_share * scope, assistance_cap_left), 0.0)
+        patient = np.maximum(bill - fund - assistance, 0.0)
+    else:  # no assistance in the whole batch: the formulas above give exactly 0 and bill − fund
+        assistance = np.float64(0.0)
+        patient = np.maximum(bill - fund, 0.0)
     parts = (bill, policy_range, deductible_paid, fund, assistance, patient)
     shape = np.broadcast_shapes(*(np.shape(p) for p in parts))
-    return Claim(*(p if np.shape(p) == shape else np.broadcast_to(p, shape).astype(float)
-                   for p in parts))
+    # fields of a smaller shape become read-only broadcast views, not copies
+    return Claim(*(p if np.shape(p) == shape else np.broadcast_to(p, shape) for p in parts))

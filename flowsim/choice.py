@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+UNLIMITED = np.iinfo(np.int64).max
+
 
 def allocate(
     utility: np.ndarray,
@@ -59,8 +61,10 @@ def allocate(
 
 
 def _best(u: np.ndarray, facility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per patient (column of u [k, n]): the first alternative of highest utility and its
-    facility; (-1, -1) where every alternative is -inf."""
+    """Each patient's (column of u [k, n]) first alternative of highest utility and its facility.
+
+    (-1, -1) where every alternative is -inf.
+    """
     cols = np.arange(u.shape[1])
     pick = u.argmax(axis=0)
     none = u[pick, cols] == -np.inf
@@ -77,7 +81,7 @@ def _over_capacity(fac: np.ndarray, capacity_left: np.ndarray) -> np.ndarray:
     from a stable sort on small integer keys (numpy uses a radix sort for those).
     """
     counts = np.bincount(fac + 1, minlength=len(capacity_left) + 1)
-    full = np.r_[False, counts[1:] > capacity_left]  # indexed by fac + 1, like counts
+    full = counts > np.concatenate(([UNLIMITED], capacity_left))  # indexed by fac + 1
     if not full.any():
         return np.zeros(0, np.int64)
     competing = np.flatnonzero(full[fac + 1])

@@ -254,7 +254,7 @@ class ChoiceSection(Strict):
     outpatient_tier_constant: Param[Tiers[Utility]]
     inpatient_tier_constant: Param[Tiers[Utility]]
     no_care_constant: Param[Utility]
-    cost_per_100_yuan: Param[NonNeg]
+    cost_per_100_yuan: Param[Services[NonNeg]]
     income_elasticity: Param[NonNeg]
     travel_per_hour: Param[NonNeg]
     quality_x_severity: Param[NonNeg]

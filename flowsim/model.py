@@ -109,16 +109,19 @@ class CountyModel(mesa.Model):
         self.beds_occupied = np.zeros(len(fac), np.int64)
         self.visits_yesterday = np.zeros(len(fac), np.int64)
         self._discharges = np.zeros((MAX_STAY_DAYS + 1, len(fac)), np.int64)
+        self._inpatients = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (rows, discharge day)
         self.facility_totals = {k: np.zeros(len(fac)) for k in ("visits", "admissions", "fund",
                                                                  "bill")}
         for row, tier in enumerate(self.fac_tier):
             FACILITY_CLASSES[Tier(tier)](self, row)
         self.choice_set = self.county.choice_set().astype(np.int64)
+        self.alternatives = np.ascontiguousarray(self.choice_set.T)  # [5, village]
         v = np.arange(len(self.county.villages))[:, None]
         self.travel = np.where(self.choice_set >= 0,
                                self.county.travel_min[v, np.maximum(self.choice_set, 0)], np.inf)
         own_township_minutes = self.travel[:, 1]
-        self.remote_village = own_township_minutes > self.config.benefits.chronic.remote_minutes.value
+        remote_minutes = self.config.benefits.chronic.remote_minutes.value
+        self.remote_village = own_township_minutes > remote_minutes
         in_county = self.fac_tier <= Tier.COUNTY
         self.reach_minutes = np.stack([  # [village, lowest certifying tier]
             self.county.travel_min[:, in_county & (self.fac_tier >= t)].min(axis=1)
@@ -152,7 +155,7 @@ class CountyModel(mesa.Model):
         p_cert = np.exp(-self.reach_minutes[:, self.rules.lowest_certifying_tier]
                         / self.config.benefits.chronic.certification_decay_minutes.value)
         r = self.residents
-        r.certified = r.chronic_managed & (r.certification_draw < p_cert[r.village])
+        r.certified[:] = r.chronic_managed & (r.certification_draw < p_cert[r.village])
 
     def _schedule_year_end(self) -> None:
         next_year = date(self.date.year + 1, 1, 1)
@@ -206,7 +209,10 @@ class CountyModel(mesa.Model):
         self.beds_occupied -= self._discharges[slot]
         self._discharges[slot] = 0
         r = self.residents
-        leaving = np.flatnonzero(r.discharge_day == self.day) if self.day_counts else []
+        rows, out = self._inpatients
+        now = out == self.day
+        leaving = rows[now]
+        self._inpatients = (rows[~now], out[~now])
         r.inpatient_at[leaving] = -1
         r.discharge_day[leaving] = -1
 
@@ -219,10 +225,10 @@ class CountyModel(mesa.Model):
                               due["deductible_paid"][up], due["emergency"][up])
         if (~up).any():
             res = due["res"][~up]
-            own_township = self.choice_set[self.residents.village[res], 1]
+            n = len(res)
+            own_township = self.alternatives[1, self.residents.village[res]]
             free = self.beds - self.beds_occupied
-            pick = self._allocate(np.zeros((len(res), 1)), np.zeros((len(res), 1)),
-                                  own_township[:, None], free)
+            pick = self._allocate(np.zeros((1, n)), np.zeros((1, n)), own_township[None, :], free)
             ok = pick == 0
             self.today.referrals[1, Tier.COUNTY, Tier.TOWNSHIP] += ok.sum()
             rng = self.streams.on("length_of_stay", self.day)
@@ -234,14 +240,14 @@ class CountyModel(mesa.Model):
 
     def _transfer_up(self, res, from_tier, severity, deductible_paid, emergency) -> None:
         """Refer inpatients up to the lowest capable tier: the county hospital, else outside."""
-        cols = self.choice_set[self.residents.village[res]]
+        alternatives = self._alternatives(self.residents.table[res])
         capable_county = severity <= self.fp.inpatient_capability[Tier.COUNTY]
         to_county = (from_tier < Tier.COUNTY) & capable_county
         n = len(res)
-        utility = np.where(to_county[:, None], [0.0, -1.0], [-np.inf, 0.0])
-        pick = self._allocate(utility, np.zeros((n, 2)), cols[:, 3:5],
+        utility = np.where(to_county, [[0.0], [-1.0]], [[-np.inf], [0.0]])
+        pick = self._allocate(utility, np.zeros((2, n)), alternatives[3:5],
                               self.beds - self.beds_occupied)
-        fac = cols[np.arange(n), 3 + pick]
+        fac = alternatives[3 + pick, np.arange(n)]
         to_tier = self.fac_tier[fac]
         np.add.at(self.today.referrals[0], (from_tier, to_tier), 1)
         rng = self.streams.on("length_of_stay", self.day)
@@ -256,47 +262,46 @@ class CountyModel(mesa.Model):
         if not len(ill):
             return
         n = len(ill)
-        tiers = np.broadcast_to(CHOICE_TIERS, (n, 5))
-        fac = self.choice_set[self.residents.village[ill]]
-        utility = self._utility(ill, sev, Service.OUTPATIENT,
-                                self.fp.outpatient_bill[CHOICE_TIERS],
-                                self.cp.outpatient_tier_constant)
-        utility = np.c_[utility, np.full(n, self.cp.no_care_constant)]
-        fac = np.c_[fac, np.full(n, -1)]
-        gumbel = self._gumbel("choice.outpatient", (n, 6))
-        noise = self._bill_noise(n, 2)
+        p = self.residents.table[ill]
+        no_care = len(CHOICE_TIERS)  # the extra alternative after the facilities
+        fac = np.vstack([self._alternatives(p), np.full(n, -1)])
+        utility = np.vstack([self._utility(p, sev, Service.OUTPATIENT,
+                                           self.fp.outpatient_bill[CHOICE_TIERS]),
+                             np.full(n, self.cp.no_care_constant)])
+        gumbel = self._gumbel("choice.outpatient", (no_care + 1, n))
+        noise = self._bill_noise(2, n)
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
-        no_care = (pick == 5) | (pick < 0)
-        self.today.no_care += np.bincount(self.residents.scheme[ill[no_care]], minlength=2)
-        seen = ~no_care
-        res, chosen = ill[seen], fac[seen, pick[seen]]
+        seen = (pick >= 0) & (pick != no_care)
+        self.today.no_care += np.bincount(p["scheme"][~seen], minlength=2)
+        rows = np.flatnonzero(seen)
+        res, chosen = ill[rows], fac[pick[rows], rows]
         tier = self.fac_tier[chosen]
-        self._outpatient_visit(res, chosen, Service.OUTPATIENT,
-                               self.fp.outpatient_bill[tier] * noise[seen, 0])
+        self._outpatient_visit(res, p[rows], chosen, Service.OUTPATIENT,
+                               self.fp.outpatient_bill[tier] * noise[0, rows])
         # referral up: the facility cannot treat this severity
-        need = sev[seen] > self.fp.outpatient_capability[tier]
+        need = sev[rows] > self.fp.outpatient_capability[tier]
         if need.any():
-            self._refer_outpatient(res[need], sev[seen][need], tier[need], noise[seen, 1][need])
+            self._refer_outpatient(res[need], sev[rows][need], tier[need], noise[1, rows][need])
 
     def _refer_outpatient(self, res, sev, from_tier, noise) -> None:
+        """Outpatient referral up: to a higher tier able to treat the severity (or outside)."""
         n = len(res)
-        fac = self.choice_set[self.residents.village[res]]
-        tiers = np.broadcast_to(CHOICE_TIERS, (n, 5))
-        capable = sev[:, None] <= self.fp.outpatient_capability[tiers]
-        higher = tiers > from_tier[:, None]
-        utility = self._utility(res, sev, Service.OUTPATIENT,
-                                self.fp.outpatient_bill[CHOICE_TIERS],
-                                self.cp.outpatient_tier_constant)
-        utility[~(capable & higher) & (tiers != Tier.OUT_OF_COUNTY)] = -np.inf
-        utility[~higher] = -np.inf
-        gumbel = self._gumbel("referral", (n, 5))
+        p = self.residents.table[res]
+        fac = self._alternatives(p)
+        tiers = CHOICE_TIERS[:, None]
+        capable = sev <= self.fp.outpatient_capability[tiers]
+        allowed = (tiers > from_tier) & (capable | (tiers == Tier.OUT_OF_COUNTY))
+        utility = self._utility(p, sev, Service.OUTPATIENT,
+                                self.fp.outpatient_bill[CHOICE_TIERS])
+        utility[~allowed] = -np.inf
+        gumbel = self._gumbel("referral", (len(CHOICE_TIERS), n))
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
-        ok = pick >= 0
-        chosen = fac[ok, pick[ok]]
+        rows = np.flatnonzero(pick >= 0)
+        chosen = fac[pick[rows], rows]
         to_tier = self.fac_tier[chosen]
-        np.add.at(self.today.referrals[0], (from_tier[ok], to_tier), 1)
-        self._outpatient_visit(res[ok], chosen, Service.OUTPATIENT,
-                               self.fp.outpatient_bill[to_tier] * noise[ok])
+        np.add.at(self.today.referrals[0], (from_tier[rows], to_tier), 1)
+        self._outpatient_visit(res[rows], p[rows], chosen, Service.OUTPATIENT,
+                               self.fp.outpatient_bill[to_tier] * noise[rows])
 
     def _chronic_followups(self) -> None:
         """两病 follow-ups due today; chronic benefits where certified and the tier may claim."""
@@ -307,22 +312,21 @@ class CountyModel(mesa.Model):
         if not len(due):
             return
         n = len(due)
-        tiers = np.broadcast_to(CHOICE_TIERS, (n, 5))
-        fac = self.choice_set[r.village[due]]
+        p = r.table[due]
+        tiers = CHOICE_TIERS[:, None]
+        fac = self._alternatives(p)
         village_ok = {"none": np.zeros(n, bool), "all": np.ones(n, bool),
-                      "remote": self.remote_village[r.village[due]]}[self.rules.village_claims]
-        claims_here = (tiers >= Tier.TOWNSHIP) | village_ok[:, None]
-        service = np.where(r.certified[due, None] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
-        bill = (self.fp.chronic_visit_fee[tiers]
-                + self.fp.chronic_drug_cost_per_day[tiers] * self.rules.prescription_days)
-        utility = self._utility(due, np.zeros(n), service, bill,
-                                self.cp.outpatient_tier_constant)
-        gumbel = self._gumbel("choice.chronic", (n, 5))
+                      "remote": self.remote_village[p["village"]]}[self.rules.village_claims]
+        claims_here = (tiers >= Tier.TOWNSHIP) | village_ok
+        service = np.where(p["certified"] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
+        bill = (self.fp.chronic_visit_fee[CHOICE_TIERS]
+                + self.fp.chronic_drug_cost_per_day[CHOICE_TIERS] * self.rules.prescription_days)
+        utility = self._utility(p, np.zeros(n), service, bill)
+        gumbel = self._gumbel("choice.chronic", (len(CHOICE_TIERS), n))
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
-        ok = pick >= 0
-        rows = np.flatnonzero(ok)
-        self._outpatient_visit(due[ok], fac[rows, pick[ok]], service[rows, pick[ok]],
-                               bill[rows, pick[ok]])
+        rows = np.flatnonzero(pick >= 0)
+        col = pick[rows]
+        self._outpatient_visit(due[rows], p[rows], fac[col, rows], service[col, rows], bill[col])
 
     def _serious_episodes(self) -> None:
         """Acute serious illness: choose a hospital (beds permitting) and be admitted."""
@@ -338,17 +342,17 @@ class CountyModel(mesa.Model):
         n = len(ill)
         if not n:
             return
-        fac = self.choice_set[self.residents.village[ill]][:, INPATIENT_COLUMNS]
-        tiers = np.broadcast_to(CHOICE_TIERS[INPATIENT_COLUMNS], (n, 4))
-        utility = self._utility(ill, sev, Service.INPATIENT,
+        p = self.residents.table[ill]
+        fac = self._alternatives(p)[INPATIENT_COLUMNS]
+        utility = self._utility(p, sev, Service.INPATIENT,
                                 self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
-                                self.cp.inpatient_tier_constant,
                                 inpatient=True, emergency=emergency)
         utility[(self.beds[np.maximum(fac, 0)] == 0)] = -np.inf
-        gumbel = self._gumbel("choice.inpatient", (n, 4))
+        gumbel = self._gumbel("choice.inpatient", (len(INPATIENT_COLUMNS), n))
         pick = self._allocate(utility, gumbel, fac, self.beds - self.beds_occupied)
         ok = pick >= 0
-        self._admit(ill[ok], fac[ok, pick[ok]], sev[ok], stay=None, u_los=u_los[ok],
+        rows = np.flatnonzero(ok)
+        self._admit(ill[ok], fac[pick[rows], rows], sev[ok], stay=None, u_los=u_los[ok],
                     referral=Referral.NONE, prior_deductible=0.0, emergency=emergency[ok],
                     u_rehab=u_rehab[ok])
 
@@ -357,7 +361,9 @@ class CountyModel(mesa.Model):
     def _new_episodes(self, rates, severity_beta, kind: str) -> tuple[np.ndarray, np.ndarray]:
         """Residents falling ill today: Poisson count per age band, members drawn uniformly.
 
-        Count_b ~ Poisson(rate_b / 365 × residents_b); returns (rows, severity ~ Beta(a, b)).
+        Count_b ~ Poisson(rate_b / 365 × residents_b); returns (rows, severity ~ Beta(a, b)),
+        drawn as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) (float32 gammas: faster than
+        ``Generator.beta``).
         """
         offset = 0 if kind == "minor" else 50_000
         rng = self.streams.on("illness", self.day + offset)
@@ -368,18 +374,20 @@ class CountyModel(mesa.Model):
                                for s, m, c in zip(start[:-1], size, counts, strict=True)])
         rows = rng.permutation(rows)
         a, b = severity_beta
-        sev = self.streams.on("severity", self.day + offset).beta(a, b, len(rows))
-        return rows.astype(np.int64), sev
+        rng = self.streams.on("severity", self.day + offset)
+        x = rng.standard_gamma(a, len(rows), dtype=np.float32)
+        y = rng.standard_gamma(b, len(rows), dtype=np.float32)
+        return rows.astype(np.int64), (x / (x + y)).astype(np.float64)
 
     def _gumbel(self, process: str, shape: tuple[int, int]) -> np.ndarray:
         """Standard Gumbel draws −log(−log U) (float32) from ``process``'s stream today."""
-        u = self.streams.on(process, self.day).random(shape, dtype=np.float32)
+        u = self.streams.on(process, self.day).random(shape[::-1], dtype=np.float32).T
         return -np.log(-np.log(np.maximum(u, np.float32(1e-12))))
 
-    def _bill_noise(self, n: int, k: int) -> np.ndarray:
-        """Mean-one lognormal multipliers of bills: exp(σz − σ²/2)."""
+    def _bill_noise(self, k: int, n: int) -> np.ndarray:
+        """[k, n] mean-one lognormal multipliers of bills: exp(σz − σ²/2)."""
         s = self.fp.bill_dispersion
-        return np.exp(s * self.streams.on("bill", self.day).standard_normal((n, k)) - s * s / 2)
+        return np.exp(s * self.streams.on("bill", self.day).standard_normal((n, k)).T - s * s / 2)
 
     def visits_today(self) -> np.ndarray:
         """Outpatient visits at each facility so far today."""
@@ -387,97 +395,112 @@ class CountyModel(mesa.Model):
 
     _visits_day = -1
 
+    def _alternatives(self, p: np.ndarray) -> np.ndarray:
+        """[5, n] facility rows of the choice sets of residents with records ``p``."""
+        return self.alternatives.take(p["village"], axis=1)
+
     def _allocate(self, utility, gumbel, fac, capacity_left) -> np.ndarray:
         pick, away = allocate(utility, gumbel, fac, capacity_left)
         self.today.turned_away += np.bincount(self.fac_tier, weights=away, minlength=4).astype(
             np.int64)
         return pick
 
-    def _village_utility(self, tier_constant: np.ndarray, inpatient: bool) -> np.ndarray:
-        """[village, alternative] utility shared by a village's residents today.
+    def _village_utility(self, inpatient: bool) -> np.ndarray:
+        """[alternative, village] utility shared by a village's residents today.
 
         tier constant − w_travel × hours − w_crowd × yesterday's load (visits / slots, or
-        occupied / beds); −inf where the village has no such alternative.
+        occupied / beds); −inf where the village has no such alternative. The outpatient table
+        depends only on yesterday's visits: built once a day.
         """
+        if inpatient:
+            return self._village_table(True)
+        if self._outpatient_table[0] != self.day:
+            self._outpatient_table = (self.day, self._village_table(False))
+        return self._outpatient_table[1]
+
+    _outpatient_table = (None, None)  # (day, table)
+
+    def _village_table(self, inpatient: bool) -> np.ndarray:
+        tier_constant = (self.cp.inpatient_tier_constant if inpatient
+                         else self.cp.outpatient_tier_constant)
         cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
-        fac = self.choice_set[:, cols]
+        fac = self.alternatives[cols]
         used, capacity = ((self.beds_occupied, self.beds) if inpatient
                           else (self.visits_yesterday, self.slots))
         load = used / np.maximum(capacity, 1)
-        base = (tier_constant[CHOICE_TIERS[cols]]
-                - self.cp.travel_per_hour * self.travel[:, cols] / 60
+        base = (tier_constant[CHOICE_TIERS[cols]][:, None]
+                - self.cp.travel_per_hour * self.travel.T[cols] / 60
                 - self.cp.crowding * load[np.maximum(fac, 0)])
         return np.where(fac >= 0, base, -np.inf)
 
-    def _utility(self, res, sev, service, bill, tier_constant, *, inpatient=False,
-                 emergency=False) -> np.ndarray:
-        """Systematic utility of each alternative (DESIGN.md "One episode's life", step 2).
+    def _utility(self, p, sev, service, bill, *, inpatient=False, emergency=False) -> np.ndarray:
+        """[alternative, patient] systematic utility (DESIGN.md "One episode's life", step 2).
 
         V = village part (tier constant − travel − crowding, ``_village_utility``)
-            + w_q × quality × severity − w_cost × OOP/100 × (median income / income)^η
+            + w_q × quality × severity − w_cost[service] × OOP/100 × (median income / income)^η
             + w_contract [own grassroots facility] + w_habit [tier used last time].
-        OOP is the expected out-of-pocket under today's rules for this very patient.
+        OOP is the expected out-of-pocket under today's rules for this very patient. ``p``:
+        the patients' records (``Residents.table`` rows); ``bill`` per alternative; ``service``
+        a scalar or [alternative, patient].
         """
-        r = self.residents
         cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
-        tiers = CHOICE_TIERS[cols][None, :]
-        own = OWN_GRASSROOTS[cols][None, :]
-        contracted = r.contracted[res]
+        tiers = CHOICE_TIERS[cols][:, None]
+        own = OWN_GRASSROOTS[cols][:, None]
+        contracted = p["contracted"]
         oop = price_claims(
-            self.rules, bill=bill, scheme=r.scheme[res, None], service=service, tier=tiers,
-            poverty=r.poverty[res, None],
-            emergency=np.asarray(emergency)[..., None] if np.ndim(emergency) else emergency,
-            contracted_here=contracted[:, None] & own,
-            deductible_paid_year=_per_service(r.deductible_paid_year, service, res),
-            fund_paid_year=_per_service(r.fund_paid_year, service, res),
-            assistance_paid_year=r.assistance_paid_year[res, None],
+            self.rules, bill=bill[:, None], scheme=p["scheme"], service=service, tier=tiers,
+            poverty=p["poverty"], emergency=emergency, contracted_here=own & contracted,
+            deductible_paid_year=_per_service(p["deductible_paid_year"], service),
+            fund_paid_year=_per_service(p["fund_paid_year"], service),
+            assistance_paid_year=p["assistance_paid_year"],
         ).patient
-        income_factor = np.clip(self.income_median / r.income[res],
+        income_factor = np.clip(self.income_median / p["income"],
                                 0.2, 5.0) ** self.cp.income_elasticity
         quality = self.fp.quality[tiers]
-        return (self._village_utility(tier_constant, inpatient)[r.village[res]]
-                + (self.cp.quality_x_severity * sev)[:, None] * quality
-                - (self.cp.cost_per_100_yuan / 100 * income_factor)[:, None] * oop
-                + (self.cp.family_doctor * contracted)[:, None] * own
-                + self.cp.habit * (r.last_tier[res, None] == tiers))
+        cost_weight = self.cp.cost_per_100_yuan[service] / 100  # scalar or [k, n]
+        return (self._village_utility(inpatient).take(p["village"], axis=1)
+                + quality * (self.cp.quality_x_severity * sev)
+                - cost_weight * income_factor * oop
+                + (self.cp.family_doctor * contracted) * own
+                + self.cp.habit * (p["last_tier"] == tiers))
 
-    def _outpatient_visit(self, res, fac, service, bill) -> None:
+    def _outpatient_visit(self, res, p, fac, service, bill) -> None:
+        """Outpatient visits of residents ``res`` (records ``p``) at facilities ``fac``."""
         if not len(res):
             return
         if self._visits_day != self.day:
             self._visits_today, self._visits_day = np.zeros_like(self.slots), self.day
         self._visits_today += np.bincount(fac, minlength=len(self.slots))
         tier = self.fac_tier[fac]
-        self.today.add_visits(service, tier, self.residents.scheme[res])
-        claim = self._claim(res, fac, service, bill)
-        self._settle(res, fac, service, claim)
+        self.today.add_visits(service, tier, p["scheme"])
+        claim = self._claim(p, fac, service, bill)
+        self._settle(res, p, fac, service, claim)
 
-    def _claim(self, res, fac, service, bill, *, referral=Referral.NONE, prior_deductible=0.0,
+    def _claim(self, p, fac, service, bill, *, referral=Referral.NONE, prior_deductible=0.0,
                emergency=False):
-        r = self.residents
-        v = r.village[res]
-        contracted_here = r.contracted[res] & ((self.choice_set[v, 0] == fac)
-                                               | (self.choice_set[v, 1] == fac))
+        """Price a batch of encounters of residents with records ``p`` at facilities ``fac``."""
+        v = p["village"]
+        own = (self.alternatives[0].take(v) == fac) | (self.alternatives[1].take(v) == fac)
         return price_claims(
-            self.rules, bill=bill, scheme=r.scheme[res], service=service, tier=self.fac_tier[fac],
-            poverty=r.poverty[res], referral=referral, prior_deductible_paid=prior_deductible,
-            emergency=emergency, contracted_here=contracted_here,
-            deductible_paid_year=r.deductible_paid_year[service, res],
-            fund_paid_year=r.fund_paid_year[service, res],
-            assistance_paid_year=r.assistance_paid_year[res],
+            self.rules, bill=bill, scheme=p["scheme"], service=service,
+            tier=self.fac_tier.take(fac), poverty=p["poverty"], referral=referral,
+            prior_deductible_paid=prior_deductible, emergency=emergency,
+            contracted_here=p["contracted"] & own,
+            deductible_paid_year=_per_service(p["deductible_paid_year"], service),
+            fund_paid_year=_per_service(p["fund_paid_year"], service),
+            assistance_paid_year=p["assistance_paid_year"],
         )
 
-    def _settle(self, res, fac, service, claim) -> None:
+    def _settle(self, res, p, fac, service, claim) -> None:
         """Book a batch of claims: resident accumulators, daily counters, facility totals."""
         r = self.residents
         tier = self.fac_tier[fac]
-        at = service * len(r) + res  # flat index into the [service, resident] accumulators
-        np.add.at(r.deductible_paid_year.reshape(-1), at, claim.deductible_paid.astype(np.float32))
-        np.add.at(r.fund_paid_year.reshape(-1), at, claim.fund.astype(np.float32))
+        _add_per_service(r.table["deductible_paid_year"], res, service, claim.deductible_paid)
+        _add_per_service(r.table["fund_paid_year"], res, service, claim.fund)
         np.add.at(r.assistance_paid_year, res, claim.assistance.astype(np.float32))
         np.add.at(r.oop_year, res, claim.patient.astype(np.float32))
         r.last_tier[res] = tier
-        self.today.add_claims(claim, service, tier, r.scheme[res], r.quintile[res])
+        self.today.add_claims(claim, service, tier, p["scheme"], p["quintile"])
         n_fac = len(self.slots)
         self.facility_totals["fund"] += np.bincount(fac, weights=claim.fund, minlength=n_fac)
         self.facility_totals["bill"] += np.bincount(fac, weights=claim.bill, minlength=n_fac)
@@ -507,16 +530,19 @@ class CountyModel(mesa.Model):
             bill = self.fp.admission_bill[tier] * stay / mean_los
         stay = np.minimum(stay, MAX_STAY_DAYS)
         service = Service.INPATIENT
-        claim = self._claim(res, fac, service, bill, referral=referral,
-                            prior_deductible=prior_deductible, emergency=emergency)
-        self._settle(res, fac, service, claim)
         r = self.residents
-        self.today.add_admissions(tier, r.scheme[res])
+        p = r.table[res]
+        claim = self._claim(p, fac, service, bill, referral=referral,
+                            prior_deductible=prior_deductible, emergency=emergency)
+        self._settle(res, p, fac, service, claim)
+        self.today.add_admissions(tier, p["scheme"])
         self.beds_occupied += np.bincount(fac, minlength=len(self.beds))
         out = self.day + stay
         np.add.at(self._discharges, (out % len(self._discharges), fac), 1)
         r.inpatient_at[res] = fac
         r.discharge_day[res] = out
+        rows, days = self._inpatients
+        self._inpatients = (np.concatenate([rows, res]), np.concatenate([days, out]))
         r.referral[res] = referral
         up = ~capable
         down = (capable & (tier == Tier.COUNTY) & (u_rehab < self.rules.down_for_rehab)
@@ -572,12 +598,31 @@ class _Pending:
         return due
 
 
-def _per_service(accumulator: np.ndarray, service: np.ndarray, res: np.ndarray) -> np.ndarray:
-    """accumulator[service, res] as [n, 1] (scalar service) or [n, k] (per-alternative service)."""
+def _per_service(accumulator: np.ndarray, service: np.ndarray) -> np.ndarray:
+    """A [patient, service] accumulator at ``service``.
+
+    Returns [n] for a scalar service, else service's shape ([n] or [k, n]); a per-element
+    service is outpatient or chronic.
+    """
     if np.ndim(service) == 0:
-        return accumulator[service, res][:, None]
-    return np.where(service == Service.CHRONIC, accumulator[Service.CHRONIC, res][:, None],
-                    accumulator[Service.OUTPATIENT, res][:, None])
+        return accumulator[:, service]
+    return np.where(service == Service.CHRONIC, accumulator[:, Service.CHRONIC],
+                    accumulator[:, Service.OUTPATIENT])
+
+
+def _add_per_service(accumulator: np.ndarray, res: np.ndarray, service, amount) -> None:
+    """accumulator[res, service] += amount (float32), repeated rows adding up.
+
+    accumulator: [resident, service] view; service: scalar, or per element (outpatient or
+    chronic). One 1-D ``np.add.at`` per service: the 2-D form is several times slower.
+    """
+    amount = amount.astype(np.float32)
+    if np.ndim(service) == 0:
+        np.add.at(accumulator[:, service], res, amount)
+        return
+    for s in (Service.OUTPATIENT, Service.CHRONIC):
+        mask = service == s
+        np.add.at(accumulator[:, s], res[mask], amount[mask])
 
 
 def _build_county(scenario: Scenario, rng: np.random.Generator) -> County:

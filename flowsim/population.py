@@ -3,6 +3,12 @@
 Rows are sorted by age band, so the residents of band b are the contiguous range
 ``band_start[b]:band_start[b + 1]`` and a day's new episodes are drawn as integer offsets
 into that range: no per-resident work in the daily step.
+
+What pricing and choosing an encounter reads and writes (scheme, poverty, contract, income,
+annual accumulators, ...) is stored once per resident in one record, ``Residents.table``
+(``ENCOUNTER_DTYPE``, 44 bytes); the named arrays of those fields are views into it. A day's
+encounters are a few thousand scattered rows of 500,000: gathering one record per encounter
+(``table[rows]``) touches one or two cache lines instead of one per field.
 """
 
 from __future__ import annotations
@@ -15,6 +21,24 @@ from flowsim.config import AGE_BAND_LIMITS, UNDATED, PopulationSection
 from flowsim.domain import Poverty, Scheme, Service
 
 N_QUINTILES = 5
+N_SERVICES = len(Service)
+
+ENCOUNTER_DTYPE = np.dtype([
+    ("income", np.float32),
+    ("deductible_paid_year", np.float32, (N_SERVICES,)),
+    ("fund_paid_year", np.float32, (N_SERVICES,)),
+    ("assistance_paid_year", np.float32),
+    ("oop_year", np.float32),
+    ("village", np.int16),
+    ("scheme", np.int8),
+    ("poverty", np.int8),
+    ("quintile", np.int8),
+    ("contracted", np.bool_),
+    ("certified", np.bool_),
+    ("last_tier", np.int8),
+])
+"""One resident's record in ``Residents.table``: the fields an encounter reads or writes.
+Per-service accumulators are [resident, service] here (the named arrays are [service, n])."""
 
 
 @dataclass
@@ -43,27 +67,34 @@ class Residents:
     assistance_paid_year: np.ndarray = field(init=False)  # float32 yuan
     oop_year: np.ndarray = field(init=False)  # float32 yuan out of pocket this insurance year
 
+    table: np.ndarray = field(init=False)  # ENCOUNTER_DTYPE [n]: the fields above it views
+
     def __post_init__(self) -> None:
         n = len(self.village)
-        self.certified = np.zeros(n, bool)
+        self.table = np.zeros(n, ENCOUNTER_DTYPE)
+        for name in ("village", "scheme", "income", "quintile", "poverty", "contracted"):
+            self.table[name] = getattr(self, name)
+            setattr(self, name, self.table[name])
+        self.certified = self.table["certified"]
+        self.last_tier = self.table["last_tier"]
+        self.last_tier.fill(-1)
+        self.deductible_paid_year = self.table["deductible_paid_year"].T
+        self.fund_paid_year = self.table["fund_paid_year"].T
+        self.assistance_paid_year = self.table["assistance_paid_year"]
+        self.oop_year = self.table["oop_year"]
         self.next_followup = np.full(n, -1, np.int32)
-        self.last_tier = np.full(n, -1, np.int8)
         self.inpatient_at = np.full(n, -1, np.int32)
         self.discharge_day = np.full(n, -1, np.int32)
         self.referral = np.zeros(n, np.int8)
-        self.deductible_paid_year = np.zeros((len(Service), n), np.float32)
-        self.fund_paid_year = np.zeros((len(Service), n), np.float32)
-        self.assistance_paid_year = np.zeros(n, np.float32)
-        self.oop_year = np.zeros(n, np.float32)
 
     def __len__(self) -> int:
         return len(self.village)
 
     def reset_year(self) -> None:
         """Start a new insurance year: annual deductibles, caps and out-of-pocket restart at 0."""
-        for a in (self.deductible_paid_year, self.fund_paid_year, self.assistance_paid_year,
-                  self.oop_year):
-            a.fill(0)
+        for name in ("deductible_paid_year", "fund_paid_year", "assistance_paid_year",
+                     "oop_year"):
+            self.table[name] = 0
 
 
 def build_residents(

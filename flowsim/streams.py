@@ -33,4 +33,5 @@ class Streams:
     def on(self, process: str, day: int = 0) -> np.random.Generator:
         """Generator for ``process`` on simulated day ``day`` (0 = first day; build uses 0)."""
         key = (PROCESSES.index(process), int(day))
-        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
+        seed_sequence = np.random.SeedSequence(self.seed, spawn_key=key)
+        return np.random.Generator(np.random.PCG64(seed_sequence))
