@@ -205,7 +205,9 @@ def share_costs(
         ``Claim`` with all fields >= 0, broadcast to one shape; fund + assistance + patient == bill.
 
     """
-    bill = np.asarray(bill, dtype=float)
+    bill = np.asarray(bill)
+    if bill.dtype.kind != "f":  # float32 input (the choice model's estimates) stays float32
+        bill = bill.astype(float)
     policy_range = bill * catalogue_share
     deductible_paid = np.minimum(np.maximum(deductible_due, 0.0), policy_range)
     fund = np.maximum(np.minimum(rate * (policy_range - deductible_paid), fund_cap_left), 0.0)
@@ -217,6 +219,6 @@ def share_costs(
         assistance = np.float64(0.0)
         patient = np.maximum(bill - fund, 0.0)
     parts = (bill, policy_range, deductible_paid, fund, assistance, patient)
-    shape = np.broadcast_shapes(*(np.shape(p) for p in parts))
+    shape = patient.shape  # patient combines every input, so it has the full broadcast shape
     # fields of a smaller shape become read-only broadcast views, not copies
     return Claim(*(p if np.shape(p) == shape else np.broadcast_to(p, shape) for p in parts))

@@ -57,12 +57,12 @@ class DayCounts:
         quintile: np.ndarray,
     ) -> None:
         """Add the bill and each payer's share of every claim."""
-        shape = self.money.shape[1:]
-        service = np.broadcast_to(service, np.shape(tier))
-        flat = np.ravel_multi_index((service, tier, scheme), shape)
-        for p, amount in enumerate((claim.bill, claim.fund, claim.assistance, claim.patient)):
-            self.money[p] += np.bincount(flat, weights=amount,
-                                         minlength=int(np.prod(shape))).reshape(shape)
+        cell = (service * N_T + tier) * N_K + scheme  # flat [service, tier, scheme] index
+        amounts = np.stack([claim.bill, claim.fund, claim.assistance, claim.patient])
+        size = N_S * N_T * N_K
+        flat = (np.arange(len(PAYERS))[:, None] * size + cell).ravel()  # one bincount for all
+        self.money += np.bincount(flat, weights=amounts.ravel(),
+                                  minlength=self.money.size).reshape(self.money.shape)
         self.oop_by_quintile += np.bincount(quintile, weights=claim.patient, minlength=5)
 
 

@@ -5,12 +5,13 @@ in force on the start date, with a scheduled event at every later date on which 
 changes and at every new insurance year. Daily step, in this fixed order:
 
 1. ``_discharge``: beds freed by today's discharges;
-2. ``_transfers``: upward transfers (上转) and downward rehabilitation referrals (下转) due today;
-3. ``_minor_episodes``: acute minor illness → outpatient choice (or no care) → referral up if
+2. ``_minor_episodes``: acute minor illness → outpatient choice (or no care) → referral up if
    the facility cannot treat the severity;
-4. ``_chronic_followups``: 两病 patients due for a refill → outpatient choice, chronic benefits
+3. ``_chronic_followups``: 两病 patients due for a refill → outpatient choice, chronic benefits
    where certified and the tier may claim them;
-5. ``_serious_episodes``: acute serious illness → hospital choice → admission.
+4. ``_admissions``: upward transfers (上转) and downward rehabilitation referrals (下转) due
+   today, then new acute serious episodes choosing among hospitals with a free bed; all
+   admitted as one batch.
 
 Every encounter is priced by ``flowsim.policy.price_claims`` and lands in ``DayCounts``.
 """
@@ -29,7 +30,7 @@ from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
 from flowsim.county import County, load_county_csv, synthetic_county
 from flowsim.domain import Referral, Service, Tier
-from flowsim.policy import price_claims, rules_on
+from flowsim.policy import as_float32, price_claims, rules_on
 from flowsim.population import build_residents
 from flowsim.streams import Streams
 
@@ -84,7 +85,11 @@ class CountyModel(mesa.Model):
             self.county.villages.population.to_numpy(),
             self.streams.on("population"),
         )
-        n = len(self.residents)
+        r = self.residents
+        # cost sensitivity = (median income / income) ^ η, clipped to [0.2, 5] before the power
+        r.table["cost_sensitivity"] = np.clip(self.income_median / r.income, 0.2, 5.0) ** (
+            self.cp.income_elasticity)
+        n = len(r)
         if patient_agents if patient_agents is not None else n <= PATIENT_AGENTS_UP_TO:
             Patient.create_agents(self, n, np.arange(n))
         self._patients: dict[int, Patient] = {}
@@ -131,9 +136,13 @@ class CountyModel(mesa.Model):
     def _schedule_first_followups(self) -> None:
         r = self.residents
         managed = np.flatnonzero(r.chronic_managed)
-        rng = self.streams.on("population", 1)
-        r.next_followup[managed] = rng.integers(0, self.rules.prescription_days, managed.size)
-        self.managed = managed
+        rng = self.streams.on("followup_phase")
+        first = rng.integers(0, self.rules.prescription_days, managed.size)
+        r.next_followup[managed] = first
+        order = np.argsort(first, kind="stable")
+        days, starts = np.unique(first[order], return_index=True)
+        self._followups = dict(zip(days.tolist(), np.split(managed[order], starts[1:]),
+                                   strict=True))
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -152,6 +161,7 @@ class CountyModel(mesa.Model):
     def _apply_rules(self) -> None:
         """Put the rules in force on ``self.date`` (scheduled at every change date)."""
         self.rules = rules_on(self.config, self.date)
+        self._rules32 = as_float32(self.rules)  # expected costs in choice: float32 is enough
         p_cert = np.exp(-self.reach_minutes[:, self.rules.lowest_certifying_tier]
                         / self.config.benefits.chronic.certification_decay_minutes.value)
         r = self.residents
@@ -193,10 +203,9 @@ class CountyModel(mesa.Model):
         self._in_step = True
         self.today = DayCounts()
         self._discharge()
-        self._transfers()
         self._minor_episodes()
         self._chronic_followups()
-        self._serious_episodes()
+        self._admissions()
         self.today.occupied_beds += np.bincount(
             self.fac_tier, weights=np.minimum(self.beds_occupied, UNLIMITED), minlength=4
         ).astype(np.int64)
@@ -215,45 +224,6 @@ class CountyModel(mesa.Model):
         self._inpatients = (rows[~now], out[~now])
         r.inpatient_at[leaving] = -1
         r.discharge_day[leaving] = -1
-
-    def _transfers(self) -> None:
-        """Admit today's upward transfers and downward rehabilitation referrals."""
-        due = self._pending.pop(self.day)
-        up = due["kind"] == _Pending.UP
-        if up.any():
-            self._transfer_up(due["res"][up], due["tier"][up], due["severity"][up],
-                              due["deductible_paid"][up], due["emergency"][up])
-        if (~up).any():
-            res = due["res"][~up]
-            n = len(res)
-            own_township = self.alternatives[1, self.residents.village[res]]
-            free = self.beds - self.beds_occupied
-            pick = self._allocate(np.zeros((1, n)), np.zeros((1, n)), own_township[None, :], free)
-            ok = pick == 0
-            self.today.referrals[1, Tier.COUNTY, Tier.TOWNSHIP] += ok.sum()
-            rng = self.streams.on("length_of_stay", self.day)
-            mean = self.fp.rehab_length_of_stay
-            stay = np.maximum(1, np.rint(mean * (0.5 + rng.random(ok.sum())))).astype(np.int64)
-            self._admit(res[ok], own_township[ok], np.zeros(ok.sum()), stay=stay,
-                        referral=Referral.DOWN, prior_deductible=0.0,
-                        emergency=np.zeros(ok.sum(), bool), u_rehab=np.ones(ok.sum()))
-
-    def _transfer_up(self, res, from_tier, severity, deductible_paid, emergency) -> None:
-        """Refer inpatients up to the lowest capable tier: the county hospital, else outside."""
-        alternatives = self._alternatives(self.residents.table[res])
-        capable_county = severity <= self.fp.inpatient_capability[Tier.COUNTY]
-        to_county = (from_tier < Tier.COUNTY) & capable_county
-        n = len(res)
-        utility = np.where(to_county, [[0.0], [-1.0]], [[-np.inf], [0.0]])
-        pick = self._allocate(utility, np.zeros((2, n)), alternatives[3:5],
-                              self.beds - self.beds_occupied)
-        fac = alternatives[3 + pick, np.arange(n)]
-        to_tier = self.fac_tier[fac]
-        np.add.at(self.today.referrals[0], (from_tier, to_tier), 1)
-        rng = self.streams.on("length_of_stay", self.day)
-        self._admit(res, fac, severity, stay=None, u_los=rng.random(n),
-                    referral=Referral.UP, prior_deductible=deductible_paid, emergency=emergency,
-                    u_rehab=self.streams.on("referral", self.day).random(n))
 
     def _minor_episodes(self) -> None:
         """Acute minor illness: choose a facility or no care; referral up if not capable."""
@@ -274,41 +244,36 @@ class CountyModel(mesa.Model):
         seen = (pick >= 0) & (pick != no_care)
         self.today.no_care += np.bincount(p["scheme"][~seen], minlength=2)
         rows = np.flatnonzero(seen)
-        res, chosen = ill[rows], fac[pick[rows], rows]
-        tier = self.fac_tier[chosen]
-        self._outpatient_visit(res, p[rows], chosen, Service.OUTPATIENT,
-                               self.fp.outpatient_bill[tier] * noise[0, rows])
-        # referral up: the facility cannot treat this severity
-        need = sev[rows] > self.fp.outpatient_capability[tier]
-        if need.any():
-            self._refer_outpatient(res[need], sev[rows][need], tier[need], noise[1, rows][need])
-
-    def _refer_outpatient(self, res, sev, from_tier, noise) -> None:
-        """Outpatient referral up: to a higher tier able to treat the severity (or outside)."""
-        n = len(res)
-        p = self.residents.table[res]
-        fac = self._alternatives(p)
-        tiers = CHOICE_TIERS[:, None]
-        capable = sev <= self.fp.outpatient_capability[tiers]
-        allowed = (tiers > from_tier) & (capable | (tiers == Tier.OUT_OF_COUNTY))
-        utility = self._utility(p, sev, Service.OUTPATIENT,
-                                self.fp.outpatient_bill[CHOICE_TIERS])
-        utility[~allowed] = -np.inf
-        gumbel = self._gumbel("referral", (len(CHOICE_TIERS), n))
-        pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
-        rows = np.flatnonzero(pick >= 0)
         chosen = fac[pick[rows], rows]
-        to_tier = self.fac_tier[chosen]
-        np.add.at(self.today.referrals[0], (from_tier[rows], to_tier), 1)
-        self._outpatient_visit(res[rows], p[rows], chosen, Service.OUTPATIENT,
-                               self.fp.outpatient_bill[to_tier] * noise[rows])
+        tier = self.fac_tier[chosen]
+        self._outpatient_visit(ill[rows], p[rows], chosen, Service.OUTPATIENT,
+                               self.fp.outpatient_bill[tier] * noise[0, rows])
+        # referral up when the facility cannot treat this severity: the patient goes to the
+        # best (by the same utilities and draws as at onset) higher tier that can, or outside
+        need = rows[sev[rows] > self.fp.outpatient_capability[tier]]
+        if not len(need):
+            return
+        from_tier = self.fac_tier[fac[pick[need], need]]
+        tiers = CHOICE_TIERS[:, None]
+        allowed = (tiers > from_tier) & ((sev[need] <= self.fp.outpatient_capability[tiers])
+                                         | (tiers == Tier.OUT_OF_COUNTY))
+        referral_utility = np.where(allowed, utility[:no_care, need], -np.inf)
+        to = self._allocate(referral_utility, gumbel[:no_care, need], fac[:no_care, need],
+                            self.slots - self.visits_today())
+        ok = np.flatnonzero(to >= 0)
+        chosen = fac[to[ok], need[ok]]
+        np.add.at(self.today.referrals[0], (from_tier[ok], self.fac_tier[chosen]), 1)
+        self._outpatient_visit(ill[need[ok]], p[need[ok]], chosen, Service.OUTPATIENT,
+                               self.fp.outpatient_bill[self.fac_tier[chosen]] * noise[1, need[ok]])
 
     def _chronic_followups(self) -> None:
         """两病 follow-ups due today; chronic benefits where certified and the tier may claim."""
         r = self.residents
-        due = self.managed[r.next_followup[self.managed] == self.day]
-        due = due[r.inpatient_at[due] < 0]
-        r.next_followup[due] = self.day + self.rules.prescription_days
+        due = self._followups.pop(self.day, np.zeros(0, np.int64))
+        next_day = self.day + self.rules.prescription_days
+        r.next_followup[due] = next_day
+        self._followups[next_day] = np.concatenate([self._followups.get(next_day, due[:0]), due])
+        due = due[r.inpatient_at[due] < 0]  # in hospital on the day: this refill is skipped
         if not len(due):
             return
         n = len(due)
@@ -328,20 +293,74 @@ class CountyModel(mesa.Model):
         col = pick[rows]
         self._outpatient_visit(due[rows], p[rows], fac[col, rows], service[col, rows], bill[col])
 
-    def _serious_episodes(self) -> None:
-        """Acute serious illness: choose a hospital (beds permitting) and be admitted."""
+    def _admissions(self) -> None:
+        """Admit today's transfers up, rehab referrals down and new serious episodes.
+
+        Free beds go to them in that order of priority; all are admitted as one batch.
+        """
+        due = self._pending.pop(self.day)
+        free = self.beds - self.beds_occupied
+        batches = []
+        for choose in (self._transfers_up, self._rehab_referrals, self._serious_episodes):
+            batch = choose(due, free)
+            if batch is not None and len(batch["res"]):
+                free = free - np.bincount(batch["fac"], minlength=len(free))
+                batches.append(batch)
+        if batches:
+            self._admit({k: np.concatenate([b[k] for b in batches]) for k in batches[0]})
+
+    def _transfers_up(self, due, free) -> dict | None:
+        """上转: inpatients the facility cannot treat go to the county hospital, else outside.
+
+        The county hospital takes them if it can treat the severity and has a free bed.
+        """
+        up = due["kind"] == _Pending.UP
+        if not up.any():
+            return None
+        res, from_tier, sev = due["res"][up], due["tier"][up], due["severity"][up]
+        n = len(res)
+        alternatives = self._alternatives(self.residents.table[res])
+        to_county = (from_tier < Tier.COUNTY) & (sev <= self.fp.inpatient_capability[Tier.COUNTY])
+        utility = np.where(to_county, [[0.0], [-1.0]], [[-np.inf], [0.0]])
+        pick = self._allocate(utility, np.zeros((2, n)), alternatives[3:5], free)
+        fac = alternatives[3 + pick, np.arange(n)]
+        np.add.at(self.today.referrals[0], (from_tier, self.fac_tier[fac]), 1)
+        return dict(res=res, fac=fac, severity=sev, referral=np.full(n, Referral.UP),
+                    prior_deductible=due["deductible_paid"][up], emergency=due["emergency"][up],
+                    u_los=self.streams.on("length_of_stay.transfer", self.day).random(n),
+                    u_rehab=self.streams.on("referral.transfer", self.day).random(n))
+
+    def _rehab_referrals(self, due, free) -> dict | None:
+        """下转: county inpatients referred to their own township centre for rehabilitation."""
+        down = due["kind"] == _Pending.DOWN
+        if not down.any():
+            return None
+        res = due["res"][down]
+        own_township = self.alternatives[1, self.residents.village[res]]
+        pick = self._allocate(np.zeros((1, len(res))), np.zeros((1, len(res))),
+                              own_township[None, :], free)
+        ok = pick == 0
+        n = int(ok.sum())
+        self.today.referrals[1, Tier.COUNTY, Tier.TOWNSHIP] += n
+        return dict(res=res[ok], fac=own_township[ok], severity=np.zeros(n),
+                    referral=np.full(n, Referral.DOWN), prior_deductible=np.zeros(n),
+                    emergency=np.zeros(n, bool),
+                    u_los=self.streams.on("length_of_stay.rehab", self.day).random(n),
+                    u_rehab=np.ones(n))
+
+    def _serious_episodes(self, due, free) -> dict | None:
+        """Acute serious illness: choose a hospital among those with a free bed."""
         ill, sev = self._new_episodes(self.ip.serious_episodes_per_year,
                                       self.ip.serious_severity_beta, "serious")
-        ill_rng = self.streams.on("illness", self.day + 100_000)
-        emergency = ill_rng.random(len(ill)) < self.ip.emergency_share
-        u_los = ill_rng.random(len(ill))
-        u_rehab = self.streams.on("referral", self.day + 100_000).random(len(ill))
-        free = self.residents.inpatient_at[ill] < 0
-        ill, sev, emergency, u_los, u_rehab = (a[free] for a in (ill, sev, emergency, u_los,
-                                                                 u_rehab))
+        rng = self.streams.on("episode.serious", self.day)
+        emergency = rng.random(len(ill)) < self.ip.emergency_share
+        u_los, u_rehab = rng.random(len(ill)), rng.random(len(ill))
+        free_person = self.residents.inpatient_at[ill] < 0
+        ill, sev, emergency, u_los, u_rehab = (a[free_person] for a in (ill, sev, emergency,
+                                                                        u_los, u_rehab))
         n = len(ill)
         if not n:
-            return
+            return None
         p = self.residents.table[ill]
         fac = self._alternatives(p)[INPATIENT_COLUMNS]
         utility = self._utility(p, sev, Service.INPATIENT,
@@ -349,12 +368,12 @@ class CountyModel(mesa.Model):
                                 inpatient=True, emergency=emergency)
         utility[(self.beds[np.maximum(fac, 0)] == 0)] = -np.inf
         gumbel = self._gumbel("choice.inpatient", (len(INPATIENT_COLUMNS), n))
-        pick = self._allocate(utility, gumbel, fac, self.beds - self.beds_occupied)
-        ok = pick >= 0
-        rows = np.flatnonzero(ok)
-        self._admit(ill[ok], fac[pick[rows], rows], sev[ok], stay=None, u_los=u_los[ok],
-                    referral=Referral.NONE, prior_deductible=0.0, emergency=emergency[ok],
-                    u_rehab=u_rehab[ok])
+        pick = self._allocate(utility, gumbel, fac, free)
+        rows = np.flatnonzero(pick >= 0)
+        return dict(res=ill[rows], fac=fac[pick[rows], rows], severity=sev[rows],
+                    referral=np.full(len(rows), Referral.NONE),
+                    prior_deductible=np.zeros(len(rows)), emergency=emergency[rows],
+                    u_los=u_los[rows], u_rehab=u_rehab[rows])
 
     # -- shared mechanics ----------------------------------------------------------------------
 
@@ -365,29 +384,29 @@ class CountyModel(mesa.Model):
         drawn as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) (float32 gammas: faster than
         ``Generator.beta``).
         """
-        offset = 0 if kind == "minor" else 50_000
-        rng = self.streams.on("illness", self.day + offset)
+        rng = self.streams.on(f"illness.{kind}", self.day)
         start = self.residents.band_start
         size = np.diff(start)
         counts = rng.poisson(rates / 365.0 * size)
-        rows = np.concatenate([s + rng.integers(0, max(m, 1), c)
-                               for s, m, c in zip(start[:-1], size, counts, strict=True)])
-        rows = rng.permutation(rows)
+        total = int(counts.sum())
+        offset = (rng.random(total) * np.repeat(size, counts)).astype(np.int64)
+        rows = rng.permutation(np.repeat(start[:-1], counts) + offset)
         a, b = severity_beta
-        rng = self.streams.on("severity", self.day + offset)
+        rng = self.streams.on(f"severity.{kind}", self.day)
         x = rng.standard_gamma(a, len(rows), dtype=np.float32)
         y = rng.standard_gamma(b, len(rows), dtype=np.float32)
         return rows.astype(np.int64), (x / (x + y)).astype(np.float64)
 
     def _gumbel(self, process: str, shape: tuple[int, int]) -> np.ndarray:
-        """Standard Gumbel draws −log(−log U) (float32) from ``process``'s stream today."""
-        u = self.streams.on(process, self.day).random(shape[::-1], dtype=np.float32).T
-        return -np.log(-np.log(np.maximum(u, np.float32(1e-12))))
+        """Standard Gumbel draws (float32) from ``process``'s stream today: −log E, E ~ Exp(1)."""
+        e = self.streams.on(process, self.day).standard_exponential(shape[::-1], np.float32)
+        return -np.log(np.maximum(e, np.float32(1e-30))).T
 
     def _bill_noise(self, k: int, n: int) -> np.ndarray:
-        """[k, n] mean-one lognormal multipliers of bills: exp(σz − σ²/2)."""
-        s = self.fp.bill_dispersion
-        return np.exp(s * self.streams.on("bill", self.day).standard_normal((n, k)).T - s * s / 2)
+        """[k, n] mean-one lognormal multipliers of bills: exp(σz − σ²/2) (float32)."""
+        s = np.float32(self.fp.bill_dispersion)
+        z = self.streams.on("bill", self.day).standard_normal((n, k), np.float32).T
+        return np.exp(s * z - s * s / 2)
 
     def visits_today(self) -> np.ndarray:
         """Outpatient visits at each facility so far today."""
@@ -437,7 +456,7 @@ class CountyModel(mesa.Model):
         """[alternative, patient] systematic utility (DESIGN.md "One episode's life", step 2).
 
         V = village part (tier constant − travel − crowding, ``_village_utility``)
-            + w_q × quality × severity − w_cost[service] × OOP/100 × (median income / income)^η
+            + w_q × quality × severity − w_cost[service] × OOP/100 × cost sensitivity
             + w_contract [own grassroots facility] + w_habit [tier used last time].
         OOP is the expected out-of-pocket under today's rules for this very patient. ``p``:
         the patients' records (``Residents.table`` rows); ``bill`` per alternative; ``service``
@@ -448,19 +467,18 @@ class CountyModel(mesa.Model):
         own = OWN_GRASSROOTS[cols][:, None]
         contracted = p["contracted"]
         oop = price_claims(
-            self.rules, bill=bill[:, None], scheme=p["scheme"], service=service, tier=tiers,
+            self._rules32, bill=bill.astype(np.float32)[:, None], scheme=p["scheme"],
+            service=service, tier=tiers,
             poverty=p["poverty"], emergency=emergency, contracted_here=own & contracted,
             deductible_paid_year=_per_service(p["deductible_paid_year"], service),
             fund_paid_year=_per_service(p["fund_paid_year"], service),
             assistance_paid_year=p["assistance_paid_year"],
         ).patient
-        income_factor = np.clip(self.income_median / p["income"],
-                                0.2, 5.0) ** self.cp.income_elasticity
         quality = self.fp.quality[tiers]
         cost_weight = self.cp.cost_per_100_yuan[service] / 100  # scalar or [k, n]
         return (self._village_utility(inpatient).take(p["village"], axis=1)
                 + quality * (self.cp.quality_x_severity * sev)
-                - cost_weight * income_factor * oop
+                - cost_weight * p["cost_sensitivity"] * oop
                 + (self.cp.family_doctor * contracted) * own
                 + self.cp.habit * (p["last_tier"] == tiers))
 
@@ -507,34 +525,34 @@ class CountyModel(mesa.Model):
         key = "admissions" if np.ndim(service) == 0 and service == Service.INPATIENT else "visits"
         self.facility_totals[key] += np.bincount(fac, minlength=n_fac)
 
-    def _admit(self, res, fac, sev, *, stay, referral, prior_deductible, emergency, u_rehab,
-               u_los=None) -> None:
-        """Admit a batch: length of stay, bill, claim, bed, and any transfer/rehab to come.
+    def _admit(self, batch: dict[str, np.ndarray]) -> None:
+        """Admit a batch: length of stay, bill, claim, bed, and any transfer or rehab to come.
 
-        Stay = mean LOS × (0.5 + U) rounded (≥ 1 day), or transfer_after_days if the facility
-        cannot treat the severity (then an upward transfer is queued). Bill = admission bill ×
-        stay / mean LOS (rehabilitation: bed-day bill × stay).
+        ``batch`` holds per-row res, fac, severity, referral, prior_deductible, emergency,
+        u_los and u_rehab.
+
+        Stay = mean LOS × (0.5 + U) rounded, ≥ 1 day (rehabilitation: rehab LOS); a facility
+        that cannot treat the severity keeps the patient transfer_after_days and queues an
+        upward transfer. Bill = admission bill × stay / mean LOS (rehab: bed-day bill × stay).
+        County discharges are referred down for rehabilitation with probability down_for_rehab.
         """
-        if not len(res):
-            return
+        res, fac, sev, referral = batch["res"], batch["fac"], batch["severity"], batch["referral"]
+        f = self.fp
         tier = self.fac_tier[fac]
-        mean_los = self.fp.length_of_stay[tier]
-        rehab = stay is not None
-        if rehab:
-            bill = self.fp.rehab_bed_day_bill * stay
-            capable = np.ones(len(res), bool)
-        else:
-            stay = np.maximum(1, np.rint(mean_los * (0.5 + u_los))).astype(np.int64)
-            capable = sev <= self.fp.inpatient_capability[tier]
-            stay = np.where(capable, stay, np.minimum(stay, self.fp.transfer_after_days))
-            bill = self.fp.admission_bill[tier] * stay / mean_los
-        stay = np.minimum(stay, MAX_STAY_DAYS)
-        service = Service.INPATIENT
+        rehab = referral == Referral.DOWN
+        mean_los = np.where(rehab, f.rehab_length_of_stay, f.length_of_stay[tier])
+        stay = np.maximum(1, np.rint(mean_los * (0.5 + batch["u_los"]))).astype(np.int64)
+        capable = rehab | (sev <= f.inpatient_capability[tier])
+        stay = np.minimum(np.where(capable, stay, np.minimum(stay, f.transfer_after_days)),
+                          MAX_STAY_DAYS)
+        bill = np.where(rehab, f.rehab_bed_day_bill * stay,
+                        f.admission_bill[tier] * stay / f.length_of_stay[tier])
         r = self.residents
         p = r.table[res]
-        claim = self._claim(p, fac, service, bill, referral=referral,
-                            prior_deductible=prior_deductible, emergency=emergency)
-        self._settle(res, p, fac, service, claim)
+        claim = self._claim(p, fac, Service.INPATIENT, bill, referral=referral,
+                            prior_deductible=batch["prior_deductible"],
+                            emergency=batch["emergency"])
+        self._settle(res, p, fac, Service.INPATIENT, claim)
         self.today.add_admissions(tier, p["scheme"])
         self.beds_occupied += np.bincount(fac, minlength=len(self.beds))
         out = self.day + stay
@@ -545,10 +563,10 @@ class CountyModel(mesa.Model):
         self._inpatients = (np.concatenate([rows, res]), np.concatenate([days, out]))
         r.referral[res] = referral
         up = ~capable
-        down = (capable & (tier == Tier.COUNTY) & (u_rehab < self.rules.down_for_rehab)
-                & (referral != Referral.DOWN))
+        down = (capable & ~rehab & (tier == Tier.COUNTY)
+                & (batch["u_rehab"] < self.rules.down_for_rehab))
         self._pending.push(_Pending.UP, res[up], out[up], tier[up], sev[up],
-                           claim.deductible_paid[up], np.broadcast_to(emergency, res.shape)[up])
+                           claim.deductible_paid[up], batch["emergency"][up])
         self._pending.push(_Pending.DOWN, res[down], out[down], tier[down], sev[down],
                            claim.deductible_paid[down], np.zeros(down.sum(), bool))
 

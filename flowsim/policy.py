@@ -8,7 +8,7 @@ through ``price_claims``, so patients respond to exactly the rules they will be 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import numpy as np
@@ -40,6 +40,16 @@ class Rules:
     assistance_cap: np.ndarray  # [Poverty] yuan per person-year
     assistance_services: np.ndarray  # [service] bool
     down_for_rehab: float  # fraction of county discharges referred down
+
+
+def as_float32(rules: Rules) -> Rules:
+    """The same rules with float tables in float32, for the choice model's expected costs."""
+    tables = {f.name: getattr(rules, f.name) for f in fields(rules)}
+    return replace(rules, **{
+        name: table.astype(np.float32)
+        for name, table in tables.items()
+        if isinstance(table, np.ndarray) and table.dtype.kind == "f"
+    })
 
 
 def rules_on(scenario: Scenario, day: date) -> Rules:
@@ -99,22 +109,21 @@ def price_claims(
     n_svc, n_tier = rules.catalogue_share.shape
     service_tier = service * n_tier + tier  # flat keys: one cheap 1-D take per table
     key = scheme * (n_svc * n_tier) + service_tier
-    # One service for the whole batch (the common case) skips rules that cannot apply to it.
-    uniform = np.ndim(service) == 0
+    # Rules that cannot apply to anything in the batch are skipped (same result, less work).
     inpatient = service == Service.INPATIENT
+    any_inpatient = bool(np.any(inpatient))
     rate = rules.rate.take(key)
-    if not uniform or (inpatient and rules.penalty_size > 0):
+    if any_inpatient and rules.penalty_size > 0:
         penalised = (inpatient & (tier == Tier.OUT_OF_COUNTY) & (referral != Referral.UP)
                      & ~np.asarray(emergency))
         rate = benefits.effective_rate(
             rate, penalised=penalised, penalty=rules.penalty_size, mode=rules.penalty_mode
         )
-    if not uniform or rules.family_doctor_min_rate[service] > 0:
-        rate = benefits.contracted_rate(
-            rate, min_rate=rules.family_doctor_min_rate[service], contracted_here=contracted_here
-        )
+    min_rate = rules.family_doctor_min_rate.take(service)
+    if np.any(min_rate > 0):
+        rate = benefits.contracted_rate(rate, min_rate=min_rate, contracted_here=contracted_here)
     deductible = rules.deductible.take(key)
-    if uniform and inpatient:
+    if np.all(inpatient):
         due = _inpatient_due(rules, deductible, referral, prior_deductible_paid)
     else:
         waived = (rules.grassroots_outpatient_deductible_waived
@@ -122,7 +131,7 @@ def price_claims(
         due = benefits.outpatient_deductible_due(
             deductible, paid_this_year=deductible_paid_year, waived=waived
         )
-        if not uniform:
+        if any_inpatient:
             due = np.where(inpatient, _inpatient_due(rules, deductible, referral,
                                                      prior_deductible_paid), due)
     covered = rules.assistance_services[service]

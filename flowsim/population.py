@@ -24,7 +24,7 @@ N_QUINTILES = 5
 N_SERVICES = len(Service)
 
 ENCOUNTER_DTYPE = np.dtype([
-    ("income", np.float32),
+    ("cost_sensitivity", np.float32),  # set by the model: (median income / income) ^ η
     ("deductible_paid_year", np.float32, (N_SERVICES,)),
     ("fund_paid_year", np.float32, (N_SERVICES,)),
     ("assistance_paid_year", np.float32),
@@ -72,7 +72,7 @@ class Residents:
     def __post_init__(self) -> None:
         n = len(self.village)
         self.table = np.zeros(n, ENCOUNTER_DTYPE)
-        for name in ("village", "scheme", "income", "quintile", "poverty", "contracted"):
+        for name in ("village", "scheme", "quintile", "poverty", "contracted"):
             self.table[name] = getattr(self, name)
             setattr(self, name, self.table[name])
         self.certified = self.table["certified"]

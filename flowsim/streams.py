@@ -12,16 +12,24 @@ import numpy as np
 PROCESSES = (
     "county",
     "population",
-    "illness",
-    "severity",
+    "followup_phase",
+    "illness.minor",
+    "illness.serious",
+    "severity.minor",
+    "severity.serious",
+    "episode.serious",
     "choice.outpatient",
     "choice.chronic",
     "choice.inpatient",
-    "length_of_stay",
-    "referral",
+    "length_of_stay.transfer",
+    "length_of_stay.rehab",
+    "referral.transfer",
     "bill",
 )
-"""Every random process of the model; each gets its own stream (DESIGN.md "Randomness")."""
+"""Every random use in the model; each gets its own stream per day (DESIGN.md "Randomness").
+
+A stream is never shared by two uses on the same day, so draws are independent across uses.
+"""
 
 
 class Streams:
