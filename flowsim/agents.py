@@ -104,3 +104,7 @@ class Patient(mesa.Agent):
     last_tier = property(lambda self: int(self._get("last_tier")), doc="tier of last encounter")
     oop_year = property(lambda self: float(self._get("oop_year")), doc="out-of-pocket this year")
     in_hospital = property(lambda self: self._get("inpatient_at") >= 0, doc="admitted now")
+    discharge_day = property(lambda self: int(self._get("discharge_day")),
+                             doc="day of discharge from the current stay, -1 if not admitted")
+    referral = property(lambda self: int(self._get("referral")),
+                        doc="Referral code of the last admission (0 none, 1 up, 2 down)")

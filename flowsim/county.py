@@ -424,6 +424,27 @@ def _add_road(graph: nx.Graph, a: tuple, b: tuple, kmh: float, road: str) -> Non
     graph.add_edge(a, b, km=km, minutes=km / kmh * 60.0, road=road)
 
 
+def _add_villages(graph: nx.Graph, villages: pd.DataFrame, seat_of, kmh: float) -> None:
+    """Village nodes linked by village road (``kmh``) to their seat and nearest villages.
+
+    ``seat_of(township)`` names the node of a village's township seat.
+    """
+    for i, row in enumerate(villages.itertuples(index=False)):
+        graph.add_node(
+            ("village", i),
+            kind="village",
+            x_km=float(row.x_km),
+            y_km=float(row.y_km),
+            label=row.name,
+            township=int(row.township),
+        )
+        _add_road(graph, ("village", i), seat_of(int(row.township)), kmh, "village")
+    points = villages[["x_km", "y_km"]].to_numpy()
+    for i, near in enumerate(_nearest(points, _VILLAGE_NEIGHBOURS)):
+        for other in near:
+            _add_road(graph, ("village", i), ("village", int(other)), kmh, "village")
+
+
 def _seat_node(j: int) -> tuple[str, int]:
     """Synthetic-county node of township j's seat (township 0's seat is the county seat)."""
     return ("county_seat", 0) if j == 0 else ("township", j)
@@ -461,20 +482,7 @@ def _synthetic_graph(
         label="outside the county",
         township=-1,
     )
-    for i, row in enumerate(villages.itertuples(index=False)):
-        graph.add_node(
-            ("village", i),
-            kind="village",
-            x_km=float(row.x_km),
-            y_km=float(row.y_km),
-            label=row.name,
-            township=int(row.township),
-        )
-        _add_road(graph, ("village", i), _seat_node(int(row.township)), village_kmh, "village")
-    points = villages[["x_km", "y_km"]].to_numpy()
-    for i, near in enumerate(_nearest(points, _VILLAGE_NEIGHBOURS)):
-        for other in near:
-            _add_road(graph, ("village", i), ("village", int(other)), village_kmh, "village")
+    _add_villages(graph, villages, _seat_node, village_kmh)
     for j, near in enumerate(_nearest(seats, _TOWNSHIP_NEIGHBOURS)):
         if j:
             _add_road(graph, _seat_node(j), _seat_node(0), trunk_kmh, "trunk")
@@ -972,19 +980,7 @@ def _csv_graph(
                 label=fac.at[k, "name"],
                 township=int(fac.at[k, "township"]),
             )
-    for i, row in enumerate(vil.itertuples(index=False)):
-        graph.add_node(
-            ("village", i),
-            kind="village",
-            x_km=float(row.x_km),
-            y_km=float(row.y_km),
-            label=row.name,
-            township=int(row.township),
-        )
-        _add_road(graph, ("village", i), ("township", int(row.township)), kmh, "village")
-    for i, near in enumerate(_nearest(vil[["x_km", "y_km"]].to_numpy(), _VILLAGE_NEIGHBOURS)):
-        for other in near:
-            _add_road(graph, ("village", i), ("village", int(other)), kmh, "village")
+    _add_villages(graph, vil, lambda j: ("township", j), kmh)
     seats = [n for n in graph if n[0] == "county_seat"]
     seat_xy = np.array([[graph.nodes[s]["x_km"], graph.nodes[s]["y_km"]] for s in seats])
 

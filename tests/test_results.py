@@ -1,0 +1,89 @@
+"""Results tables: indicators agree with the tidy daily counters, by month and on disk."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import flowsim
+from flowsim.indicators import INDICATORS
+from flowsim.results import Results
+
+
+@pytest.fixture(scope="module")
+def res(small):
+    return flowsim.run(small, days=70, seed=4)
+
+
+def rows(res, counter, **where):
+    d = res.daily[res.daily.counter == counter]
+    for col, values in where.items():
+        d = d[d[col].isin(values if isinstance(values, list | tuple) else [values])]
+    return d.value.sum()
+
+
+def test_indicators_match_the_daily_table_computed_independently(res):
+    visits = rows(res, "visits")
+    assert res.indicator("grassroots_visit_share") == pytest.approx(
+        rows(res, "visits", tier=["village", "township"]) / visits
+    )
+    assert res.indicator("in_county_admission_rate") == pytest.approx(
+        rows(res, "admissions", tier=["village", "township", "county"]) / rows(res, "admissions")
+    )
+    assert res.indicator("effective_reimbursement_ratio") == pytest.approx(
+        rows(res, "money", measure="fund") / rows(res, "money", measure="bill")
+    )
+    in_county_fund = rows(res, "money", measure="fund", tier=["village", "township", "county"])
+    assert res.indicator("in_county_fund_share") == pytest.approx(
+        in_county_fund / rows(res, "money", measure="fund")
+    )
+    assert res.indicator("grassroots_fund_share") == pytest.approx(
+        rows(res, "money", measure="fund", tier=["village", "township"]) / in_county_fund
+    )
+    residents = res.meta["residents"]
+    assert res.indicator("visits_per_capita") == pytest.approx(visits / residents * 365 / 70)
+    assert res.indicator("oop_per_capita") == pytest.approx(
+        rows(res, "money", measure="patient") / residents * 365 / 70
+    )
+    occupied = rows(res, "occupied_beds", tier="county")
+    assert res.indicator("bed_occupancy_county") == pytest.approx(
+        occupied / (res.meta["beds_by_tier"][2] * 70)
+    )
+
+
+def test_every_indicator_is_documented_and_finite_where_defined(res):
+    table = res.indicators.set_index("indicator")
+    for name, ind in INDICATORS.items():
+        assert ind.formula and ind.label_zh and ind.unit, name
+        if name != "medical_cost_growth":  # needs two full years
+            assert np.isfinite(table.loc[name, "value"]), name
+    assert np.isnan(table.loc["medical_cost_growth", "value"])
+
+
+def test_monthly_indicators_add_up_to_the_run(res):
+    monthly = res.monthly()
+    assert set(monthly.month.dt.month) == {1, 2, 3}
+    shares = monthly[monthly.indicator == "grassroots_visit_share"].set_index("month").value
+    per_capita = monthly[monthly.indicator == "visits_per_capita"].set_index("month").value
+    days = pd.Series({m: d for m, d in zip(shares.index, (31, 28, 11), strict=True)})
+    visits = per_capita * days / 365  # visits per resident in each month
+    weighted = (shares * visits).sum() / visits.sum()
+    assert weighted == pytest.approx(res.indicator("grassroots_visit_share"))
+
+
+def test_catastrophic_incidence_follows_the_years_table(res):
+    y = res.years
+    expected = y[[f"catastrophic_q{q}" for q in range(1, 6)]].to_numpy().sum() / (
+        y[[f"residents_q{q}" for q in range(1, 6)]].to_numpy().sum()
+    )
+    assert res.indicator("catastrophic_incidence") == pytest.approx(expected)
+    # the poorest quintile is hit hardest
+    assert res.indicator("catastrophic_incidence_q1") > res.indicator("catastrophic_incidence_q5")
+
+
+def test_save_and_load_round_trip(res, tmp_path):
+    res.save(tmp_path)
+    back = Results.load(tmp_path)
+    pd.testing.assert_frame_equal(back.indicators, res.indicators)
+    pd.testing.assert_frame_equal(back.facilities, res.facilities)
+    assert back.indicator("grassroots_visit_share") == res.indicator("grassroots_visit_share")
+    assert "benefits:" in back.meta["scenario_yaml"]
