@@ -119,6 +119,13 @@ class PovertyGroups(Strict, Generic[T]):
     monitored: T  # 防止返贫监测帮扶对象
 
 
+class Schemes(Strict, Generic[T]):
+    """One value per insurance scheme."""
+
+    resident: T
+    employee: T
+
+
 class Param(Strict, Generic[T]):
     """A parameter with its provenance. ``value`` may be a scalar, a per-tier map, or dated."""
 
@@ -330,6 +337,24 @@ class AssistanceSection(Strict):
     services: Param[Services[bool]]
 
 
+class PaymentSection(Strict):
+    """How the fund pays providers (支付方式). Patients' cost sharing never depends on it."""
+
+    inpatient_method: Param[Tiers[Dated[Literal["fee_for_service", "drg"]]]]
+    drg_base_rate: Param[Tiers[Dated[Yuan]]]
+    drg_groups: Param[Count]
+    same_price_groups: Param[Dated[Annotated[int, Field(ge=0)]]]
+    same_price_base_rate: Param[Dated[Yuan]]
+    rehab_method: Param[Dated[Literal["fee_for_service", "bed_day"]]]
+    rehab_bed_day_rate: Param[Dated[Yuan]]
+
+
+class FundSection(Strict):
+    """The basic medical insurance fund's revenue."""
+
+    contribution: Param[Schemes[Dated[Yuan]]]
+
+
 class Scenario(Strict):
     """A whole scenario: county, population, behaviour and policy."""
 
@@ -346,6 +371,8 @@ class Scenario(Strict):
     referral: ReferralSection
     benefits: BenefitsSection
     assistance: AssistanceSection
+    payment: PaymentSection
+    fund: FundSection
 
     @model_validator(mode="after")
     def _dated_values_cover_start(self) -> Self:

@@ -13,8 +13,10 @@ import numpy as np
 from flowsim.benefits import Claim
 from flowsim.domain import Scheme, Service, Tier
 
-PAYERS = ("bill", "fund", "assistance", "patient")
-"""Money measures: the bill and who paid it (fund + assistance + patient = bill)."""
+PAYERS = ("bill", "fund", "assistance", "patient", "fund_paid")
+"""Money measures: the bill and who paid it (fund + assistance + patient = bill), and what the
+fund actually paid the provider under the payment method (``fund_paid``; equal to ``fund`` under
+fee-for-service). A provider's revenue = fund_paid + assistance + patient."""
 REFERRAL_KINDS = ("up", "down")
 N_T, N_S, N_K = len(Tier), len(Service), len(Scheme)
 
@@ -39,6 +41,8 @@ class DayCounts:
     # [tier] at the end of the day
     oop_by_quintile: np.ndarray = field(default_factory=lambda: np.zeros(5))
     # [income quintile] yuan out of pocket
+    fund_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_K))
+    # [scheme] yuan of contributions accrued to the fund
 
     def add_visits(self, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray) -> None:
         """Count one visit per element."""
@@ -54,11 +58,11 @@ class DayCounts:
 
     def add_claims(
         self, claim: Claim, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray,
-        quintile: np.ndarray,
+        quintile: np.ndarray, fund_paid: np.ndarray,
     ) -> None:
-        """Add the bill and each payer's share of every claim."""
+        """Add the bill, each payer's share and the fund's payment to the provider."""
         cell = (service * N_T + tier) * N_K + scheme  # flat [service, tier, scheme] index
-        amounts = np.stack([claim.bill, claim.fund, claim.assistance, claim.patient])
+        amounts = np.stack([claim.bill, claim.fund, claim.assistance, claim.patient, fund_paid])
         size = N_S * N_T * N_K
         flat = (np.arange(len(PAYERS))[:, None] * size + cell).ravel()  # one bincount for all
         self.money += np.bincount(flat, weights=amounts.ravel(),

@@ -29,7 +29,7 @@ class Window:
     residents: int
     visits: np.ndarray  # [service, tier, scheme]
     admissions: np.ndarray  # [tier, scheme]
-    money: np.ndarray  # [payer, service, tier, scheme] yuan; payers bill, fund, assistance, patient
+    money: np.ndarray  # [payer, service, tier, scheme] yuan; payers as counters.PAYERS
     no_care: np.ndarray  # [scheme]
     referrals: np.ndarray  # [kind up/down, from tier, to tier]
     turned_away: np.ndarray  # [tier]
@@ -40,6 +40,7 @@ class Window:
     catastrophic: np.ndarray  # [quintile] residents with catastrophic spending, summed over years
     resident_years: np.ndarray  # [quintile] residents × insurance years observed
     cost_by_year: tuple[tuple[int, int, float], ...]  # (year, days observed, total bill yuan)
+    fund_revenue: np.ndarray  # [scheme] yuan of contributions
 
     @property
     def per_year(self) -> float:
@@ -53,7 +54,12 @@ class Window:
 
     @property
     def fund(self) -> np.ndarray:
-        """[service, tier, scheme] fund payments, yuan."""
+        """[service, tier, scheme] what the fund paid providers, yuan (under the payment method)."""
+        return self.money[4]
+
+    @property
+    def fund_share_of_claims(self) -> np.ndarray:
+        """[service, tier, scheme] the fund's cost-sharing share of bills, yuan."""
         return self.money[1]
 
 
@@ -135,8 +141,11 @@ def grassroots_fund_share(w: Window) -> float:
     "effective_reimbursement_ratio", "effective reimbursement ratio", "实际报销比例", "fraction"
 )
 def effective_reimbursement_ratio(w: Window) -> float:
-    """Fund payments / total bills (in- and out-of-catalogue), all services and tiers."""
-    return _ratio(w.fund.sum(), w.bill.sum())
+    """Fund's cost-sharing share of bills / total bills (in- and out-of-catalogue).
+
+    What patients see reimbursed, whatever the provider payment method.
+    """
+    return _ratio(w.fund_share_of_claims.sum(), w.bill.sum())
 
 
 @_indicator(
@@ -163,6 +172,27 @@ def medical_cost_growth(w: Window) -> float:
 def fund_per_capita(w: Window) -> float:
     """Fund payments / residents × 365 / days."""
     return _ratio(w.fund.sum(), w.residents) * w.per_year
+
+
+@_indicator("fund_revenue_per_capita", "fund revenue per capita", "人均基金收入",
+            "yuan per person-year")
+def fund_revenue_per_capita(w: Window) -> float:
+    """Contributions accrued to the fund / residents × 365 / days."""
+    return _ratio(w.fund_revenue.sum(), w.residents) * w.per_year
+
+
+@_indicator("fund_balance_per_capita", "fund balance per capita", "人均基金结余",
+            "yuan per person-year")
+def fund_balance_per_capita(w: Window) -> float:
+    """(Contributions − payments to providers) / residents × 365 / days."""
+    return _ratio(w.fund_revenue.sum() - w.fund.sum(), w.residents) * w.per_year
+
+
+@_indicator("provider_revenue_to_bill", "provider revenue / bills", "医疗机构收入与费用之比",
+            "ratio")
+def provider_revenue_to_bill(w: Window) -> float:
+    """(Fund payments to providers + assistance + out-of-pocket) / bills; 1 under FFS."""
+    return _ratio(w.fund.sum() + w.money[2].sum() + w.money[3].sum(), w.bill.sum())
 
 
 @_indicator("oop_per_capita", "out-of-pocket per capita", "人均自付费用", "yuan per person-year")

@@ -30,7 +30,7 @@ from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
 from flowsim.county import County, load_county_csv, synthetic_county
 from flowsim.domain import Referral, Service, Tier
-from flowsim.policy import as_float32, price_claims, rules_on
+from flowsim.policy import as_float32, price_claims, provider_payment, rules_on
 from flowsim.population import build_residents
 from flowsim.streams import Streams
 
@@ -80,6 +80,7 @@ class CountyModel(mesa.Model):
         self.county = _build_county(self.config, self.streams.on("county"))
         self._build_facilities()
         self.income_median = self.config.population.income_median.value
+        self.n_drg_groups = self.config.payment.drg_groups.value
         self.residents = build_residents(
             self.config.population,
             self.county.villages.population.to_numpy(),
@@ -89,6 +90,7 @@ class CountyModel(mesa.Model):
         # cost sensitivity = (median income / income) ^ η, clipped to [0.2, 5] before the power
         r.table["cost_sensitivity"] = np.clip(self.income_median / r.income, 0.2, 5.0) ** (
             self.cp.income_elasticity)
+        self.members = np.bincount(r.scheme, minlength=2)  # insured persons by scheme
         n = len(r)
         if patient_agents if patient_agents is not None else n <= PATIENT_AGENTS_UP_TO:
             Patient.create_agents(self, n, np.arange(n))
@@ -116,7 +118,7 @@ class CountyModel(mesa.Model):
         self._discharges = np.zeros((MAX_STAY_DAYS + 1, len(fac)), np.int64)
         self._inpatients = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (rows, discharge day)
         self.facility_totals = {k: np.zeros(len(fac)) for k in ("visits", "admissions", "fund",
-                                                                 "bill")}
+                                                                 "bill", "revenue")}
         for row, tier in enumerate(self.fac_tier):
             FACILITY_CLASSES[Tier(tier)](self, row)
         self.choice_set = self.county.choice_set().astype(np.int64)
@@ -202,6 +204,7 @@ class CountyModel(mesa.Model):
         """Simulate one day (see the module docstring for the stages)."""
         self._in_step = True
         self.today = DayCounts()
+        self.today.fund_revenue += self.rules.contribution * self.members / 365.0
         self._discharge()
         self._minor_episodes()
         self._chronic_followups()
@@ -509,8 +512,13 @@ class CountyModel(mesa.Model):
             assistance_paid_year=p["assistance_paid_year"],
         )
 
-    def _settle(self, res, p, fac, service, claim) -> None:
-        """Book a batch of claims: resident accumulators, daily counters, facility totals."""
+    def _settle(self, res, p, fac, service, claim, fund_paid=None) -> None:
+        """Book a batch of claims: resident accumulators, daily counters, facility totals.
+
+        ``fund_paid``: what the fund pays the providers (default: the claims' fund share, as
+        under fee-for-service).
+        """
+        fund_paid = claim.fund if fund_paid is None else fund_paid
         r = self.residents
         tier = self.fac_tier[fac]
         _add_per_service(r.table["deductible_paid_year"], res, service, claim.deductible_paid)
@@ -518,10 +526,11 @@ class CountyModel(mesa.Model):
         np.add.at(r.assistance_paid_year, res, claim.assistance.astype(np.float32))
         np.add.at(r.oop_year, res, claim.patient.astype(np.float32))
         r.last_tier[res] = tier
-        self.today.add_claims(claim, service, tier, p["scheme"], p["quintile"])
+        self.today.add_claims(claim, service, tier, p["scheme"], p["quintile"], fund_paid)
         n_fac = len(self.slots)
-        self.facility_totals["fund"] += np.bincount(fac, weights=claim.fund, minlength=n_fac)
-        self.facility_totals["bill"] += np.bincount(fac, weights=claim.bill, minlength=n_fac)
+        revenue = fund_paid + claim.assistance + claim.patient
+        for key, amount in (("fund", fund_paid), ("bill", claim.bill), ("revenue", revenue)):
+            self.facility_totals[key] += np.bincount(fac, weights=amount, minlength=n_fac)
         key = "admissions" if np.ndim(service) == 0 and service == Service.INPATIENT else "visits"
         self.facility_totals[key] += np.bincount(fac, minlength=n_fac)
 
@@ -531,17 +540,22 @@ class CountyModel(mesa.Model):
         ``batch`` holds per-row res, fac, severity, referral, prior_deductible, emergency,
         u_los and u_rehab.
 
-        Stay = mean LOS × (0.5 + U) rounded, ≥ 1 day (rehabilitation: rehab LOS); a facility
-        that cannot treat the severity keeps the patient transfer_after_days and queues an
-        upward transfer. Bill = admission bill × stay / mean LOS (rehab: bed-day bill × stay).
-        County discharges are referred down for rehabilitation with probability down_for_rehab.
+        Stay = mean LOS × (0.5 + U) × (0.5 + severity) rounded, ≥ 1 day (rehabilitation: rehab
+        LOS × (0.5 + U)); both factors average 1, so severity moves cost without moving the mean.
+        A facility that cannot treat the severity keeps the patient transfer_after_days and
+        queues an upward transfer. Bill = admission bill × stay / mean LOS (rehab: bed-day bill
+        × stay). The fund pays the provider by the tier's payment method
+        (``policy.provider_payment``). County discharges are referred down for rehabilitation
+        with probability down_for_rehab.
         """
         res, fac, sev, referral = batch["res"], batch["fac"], batch["severity"], batch["referral"]
         f = self.fp
         tier = self.fac_tier[fac]
         rehab = referral == Referral.DOWN
         mean_los = np.where(rehab, f.rehab_length_of_stay, f.length_of_stay[tier])
-        stay = np.maximum(1, np.rint(mean_los * (0.5 + batch["u_los"]))).astype(np.int64)
+        severity_factor = np.where(rehab, 1.0, 0.5 + sev)
+        stay = np.maximum(1, np.rint(mean_los * (0.5 + batch["u_los"]) * severity_factor)
+                          ).astype(np.int64)
         capable = rehab | (sev <= f.inpatient_capability[tier])
         stay = np.minimum(np.where(capable, stay, np.minimum(stay, f.transfer_after_days)),
                           MAX_STAY_DAYS)
@@ -552,7 +566,9 @@ class CountyModel(mesa.Model):
         claim = self._claim(p, fac, Service.INPATIENT, bill, referral=referral,
                             prior_deductible=batch["prior_deductible"],
                             emergency=batch["emergency"])
-        self._settle(res, p, fac, Service.INPATIENT, claim)
+        fund_paid = provider_payment(self.rules, claim, tier=tier, severity=sev, stay=stay,
+                                     rehab=rehab, n_groups=self.n_drg_groups)
+        self._settle(res, p, fac, Service.INPATIENT, claim, fund_paid)
         self.today.add_admissions(tier, p["scheme"])
         self.beds_occupied += np.bincount(fac, minlength=len(self.beds))
         out = self.day + stay

@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from flowsim import benefits
+from flowsim import benefits, payment
 from flowsim.config import Scenario
 from flowsim.domain import TIERS, Poverty, Referral, Scheme, Service, Tier
 
@@ -40,6 +40,13 @@ class Rules:
     assistance_cap: np.ndarray  # [Poverty] yuan per person-year
     assistance_services: np.ndarray  # [service] bool
     down_for_rehab: float  # fraction of county discharges referred down
+    drg: np.ndarray  # [tier] bool: admissions paid by DRG standard (else fee-for-service)
+    drg_base_rate: np.ndarray  # [tier] yuan per unit of group weight
+    same_price_groups: int  # lowest-weight groups paid same_price_base_rate at every tier
+    same_price_base_rate: float  # yuan per unit of group weight
+    rehab_bed_day: bool  # rehabilitation stays paid per bed-day (else fee-for-service)
+    rehab_bed_day_rate: float  # yuan per bed-day
+    contribution: np.ndarray  # [scheme] yuan per member per year into the fund
 
 
 def as_float32(rules: Rules) -> Rules:
@@ -79,6 +86,13 @@ def rules_on(scenario: Scenario, day: date) -> Rules:
         assistance_cap=np.concatenate([[0.0], a.annual_cap.on(day)]),
         assistance_services=a.services.on(day).astype(bool),
         down_for_rehab=float(scenario.referral.down_for_rehab.on(day)),
+        drg=scenario.payment.inpatient_method.on(day) == "drg",
+        drg_base_rate=scenario.payment.drg_base_rate.on(day).astype(float),
+        same_price_groups=int(scenario.payment.same_price_groups.on(day)),
+        same_price_base_rate=float(scenario.payment.same_price_base_rate.on(day)),
+        rehab_bed_day=scenario.payment.rehab_method.on(day) == "bed_day",
+        rehab_bed_day_rate=float(scenario.payment.rehab_bed_day_rate.on(day)),
+        contribution=scenario.fund.contribution.on(day).astype(float),
     )
 
 
@@ -146,6 +160,41 @@ def price_claims(
     )
 
 
+def provider_payment(
+    rules: Rules,
+    claim: benefits.Claim,
+    *,
+    tier: np.ndarray,
+    severity: np.ndarray,
+    stay: np.ndarray,
+    rehab: np.ndarray,
+    n_groups: int,
+) -> np.ndarray:
+    """What the fund pays the provider for each admission, yuan.
+
+    Fee-for-service: the claim's fund share. DRG: the group's standard minus what the patient
+    and assistance paid (``payment.fund_payment_under_standard``), where group =
+    ⌊severity × n_groups⌋, weight = 0.5 + the group's mid severity (mean ≈ 1), standard =
+    weight × base rate of the tier, or × the same-price rate for the ``same_price_groups``
+    lowest groups at every tier (同病同价, 000 一(三), 001 三(四), 004 二(一)). Rehabilitation
+    stays under bed-day payment: rate × days (001 二(三)).
+    """
+    group = np.minimum((severity * n_groups).astype(np.int64), n_groups - 1)
+    weight = 0.5 + (group + 0.5) / n_groups
+    same = group < rules.same_price_groups
+    standard = payment.case_payment_standard(
+        weight, base_rate=np.where(same, rules.same_price_base_rate, rules.drg_base_rate[tier]),
+        tier_coefficient=1.0, same_price=same,
+    )
+    by_standard = np.where(rehab, rules.rehab_bed_day, rules.drg[tier])
+    if rules.rehab_bed_day:
+        standard = np.where(rehab, payment.bed_day_standard(
+            stay, rate_per_day=rules.rehab_bed_day_rate), standard)
+    settled = payment.fund_payment_under_standard(
+        standard, patient=claim.patient, assistance=claim.assistance, bill=claim.bill)
+    return np.where(by_standard, settled.fund, payment.fee_for_service(claim.fund))
+
+
 def _inpatient_due(rules: Rules, deductible, referral, prior_deductible_paid) -> np.ndarray:
     return benefits.inpatient_deductible_due(
         deductible,
@@ -156,4 +205,4 @@ def _inpatient_due(rules: Rules, deductible, referral, prior_deductible_paid) ->
     )
 
 
-__all__ = ["Rules", "rules_on", "price_claims", "Scheme", "Poverty"]
+__all__ = ["Rules", "rules_on", "price_claims", "provider_payment", "Scheme", "Poverty"]

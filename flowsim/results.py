@@ -48,6 +48,7 @@ _LAYOUT = {
     "turned_away": [("tier", TIERS)],
     "occupied_beds": [("tier", TIERS)],
     "oop_by_quintile": [("quintile", Q)],
+    "fund_revenue": [("scheme", SCHEMES)],
 }
 _MEASURE = {"oop_by_quintile": "oop", "money": None, "referrals": None}
 DIMENSIONS = ("service", "tier", "to_tier", "scheme", "quintile")
@@ -111,6 +112,7 @@ class Results:
             "days": days,
             "residents": len(model.residents),
             "residents_by_quintile": np.bincount(model.residents.quintile, minlength=5).tolist(),
+            "members_by_scheme": model.members.tolist(),
             "beds_by_tier": [
                 int(model.beds[model.fac_tier == t].sum()) if t < Tier.OUT_OF_COUNTY else 0
                 for t in Tier
@@ -173,6 +175,7 @@ class Results:
             residents_by_quintile=np.asarray(self.meta["residents_by_quintile"], float),
             catastrophic=y[[f"catastrophic_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
+            fund_revenue=arrays["fund_revenue"],
             cost_by_year=tuple(
                 (int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0))) for yr in day_counts.index
             ),
