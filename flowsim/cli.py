@@ -70,6 +70,8 @@ def run(
             scenario, days=n_days, seed=seed, on_day=lambda d: progress.update(task, completed=d)
         )
     console.print(indicator_table(results, title=f"{label}, seed {seed}, {n_days} days"))
+    if not results.settlements.empty:
+        console.print(settlement_table(results))
     if out is not None:
         written = results.save(out)
         console.print(
@@ -90,6 +92,19 @@ def indicator_table(results: Results, *, title: str) -> Table:
     for name in indicators.HEADLINE:
         ind = indicators.INDICATORS[name]
         table.add_row(ind.label_en, ind.label_zh, _fmt(results.indicator(name), ind.unit), ind.unit)
+    return table
+
+
+def settlement_table(results: Results) -> Table:
+    """The county medical community's year-end settlements (医共体年终清算), million yuan."""
+    table = Table(title="医共体 year-end settlement (million yuan)", title_justify="left")
+    columns = ("year", "days", "budget", "spent", "surplus", "overrun", "fund_extra",
+               "community_kept", "community_bears", "reinvested")
+    for col in columns:
+        table.add_column(col, justify="right")
+    for row in results.settlements.itertuples(index=False):
+        table.add_row(*(str(getattr(row, c)) if c in ("year", "days")
+                        else f"{getattr(row, c) / 1e6:,.2f}" for c in columns))
     return table
 
 

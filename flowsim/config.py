@@ -349,6 +349,28 @@ class PaymentSection(Strict):
     rehab_bed_day_rate: Param[Dated[Yuan]]
 
 
+class CommunitySection(Strict):
+    """County medical community (医共体) global budget, 鲁医保发〔2024〕39号 二(二)–(四)."""
+
+    global_budget: Param[Dated[bool]]
+    per_capita_standard: Param[Schemes[Yuan]]
+    count_out_of_county: Param[bool]
+    prepayment_months: Param[Annotated[float, Field(ge=0, le=12)]]
+    surplus_retained_share: Param[Rate]
+    overrun_fund_share: Param[Rate]
+    reasonable_overrun_limit: Param[NonNeg]
+    reinvested_share: Param[Rate]
+    quality_gain_per_10m_yuan: Param[NonNeg]
+
+
+class ResponsesSection(Strict):
+    """Provider responses to payment incentives: documented, switchable assumptions."""
+
+    budget_keeps_transfers: Param[Rate]
+    budget_rehab_multiplier: Param[Positive]
+    drg_stay_factor: Param[Positive]
+
+
 class FundSection(Strict):
     """The basic medical insurance fund's revenue."""
 
@@ -372,6 +394,8 @@ class Scenario(Strict):
     benefits: BenefitsSection
     assistance: AssistanceSection
     payment: PaymentSection
+    community: CommunitySection
+    responses: ResponsesSection
     fund: FundSection
 
     @model_validator(mode="after")

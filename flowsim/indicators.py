@@ -41,6 +41,7 @@ class Window:
     resident_years: np.ndarray  # [quintile] residents × insurance years observed
     cost_by_year: tuple[tuple[int, int, float], ...]  # (year, days observed, total bill yuan)
     fund_revenue: np.ndarray  # [scheme] yuan of contributions
+    settlement_fund_extra: float  # yuan the fund paid (+) or recovered (−) at 医共体 settlements
 
     @property
     def per_year(self) -> float:
@@ -184,15 +185,17 @@ def fund_revenue_per_capita(w: Window) -> float:
 @_indicator("fund_balance_per_capita", "fund balance per capita", "人均基金结余",
             "yuan per person-year")
 def fund_balance_per_capita(w: Window) -> float:
-    """(Contributions − payments to providers) / residents × 365 / days."""
-    return _ratio(w.fund_revenue.sum() - w.fund.sum(), w.residents) * w.per_year
+    """(Contributions − payments to providers − 医共体 settlements) / residents × 365 / days."""
+    spending = w.fund.sum() + w.settlement_fund_extra
+    return _ratio(w.fund_revenue.sum() - spending, w.residents) * w.per_year
 
 
 @_indicator("provider_revenue_to_bill", "provider revenue / bills", "医疗机构收入与费用之比",
             "ratio")
 def provider_revenue_to_bill(w: Window) -> float:
-    """(Fund payments to providers + assistance + out-of-pocket) / bills; 1 under FFS."""
-    return _ratio(w.fund.sum() + w.money[2].sum() + w.money[3].sum(), w.bill.sum())
+    """(Fund payments + 医共体 settlement + assistance + out-of-pocket) / bills; 1 under FFS."""
+    revenue = w.fund.sum() + w.settlement_fund_extra + w.money[2].sum() + w.money[3].sum()
+    return _ratio(revenue, w.bill.sum())
 
 
 @_indicator("oop_per_capita", "out-of-pocket per capita", "人均自付费用", "yuan per person-year")

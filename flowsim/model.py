@@ -26,6 +26,7 @@ import numpy as np
 
 from flowsim.agents import FACILITY_CLASSES, Patient
 from flowsim.choice import allocate
+from flowsim.community import CommunityBudget
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
 from flowsim.county import County, load_county_csv, synthetic_county
@@ -77,6 +78,9 @@ class CountyModel(mesa.Model):
         self.fp = resolve(self.config.facilities, self.start_date)
         self.cp = resolve(self.config.choice, self.start_date)
         self.ip = resolve(self.config.illness, self.start_date)
+        self.resp = resolve(self.config.responses, self.start_date)
+        self.community = CommunityBudget(resolve(self.config.community, self.start_date))
+        self._year_start = 0  # index into day_counts of the insurance year's first day
         self.county = _build_county(self.config, self.streams.on("county"))
         self._build_facilities()
         self.income_median = self.config.population.income_median.value
@@ -174,8 +178,23 @@ class CountyModel(mesa.Model):
         self.schedule_event(self._close_year, at=(next_year - self.start_date).days)
 
     def _close_year(self) -> None:
-        """Record the insurance year's per-resident outcomes, then reset annual accumulators."""
+        """Record the insurance year's outcomes, settle the community budget, reset accumulators.
+
+        The settlement's retained, reinvested surplus raises grassroots perceived quality.
+        """
         self.years.append(self.year_outcomes())
+        year = self.day_counts[self._year_start:]
+        last_day = self.date - timedelta(days=1)
+        if year and self.config.community.global_budget.on(last_day):
+            row = self.community.close_year(
+                year=last_day.year, days=len(year), members=self.members,
+                fund_paid_by_tier=sum(d.money[4] for d in year).sum(axis=(0, 2)),
+                fund_revenue=float(sum(d.fund_revenue.sum() for d in year)),
+            )
+            grassroots = [Tier.VILLAGE, Tier.TOWNSHIP]
+            self.fp.quality[grassroots] = np.minimum(1.0, self.fp.quality[grassroots]
+                                                     + row["quality_gain"])
+        self._year_start = len(self.day_counts)
         self.residents.reset_year()
         self._schedule_year_end()
 
@@ -322,16 +341,25 @@ class CountyModel(mesa.Model):
             return None
         res, from_tier, sev = due["res"][up], due["tier"][up], due["severity"][up]
         n = len(res)
+        rng = self.streams.on("referral.transfer", self.day)
+        u_rehab, u_keep = rng.random(n), rng.random(n)
         alternatives = self._alternatives(self.residents.table[res])
-        to_county = (from_tier < Tier.COUNTY) & (sev <= self.fp.inpatient_capability[Tier.COUNTY])
+        county_cap = self.fp.inpatient_capability[Tier.COUNTY]
+        # provider response: under a global budget the lead hospital keeps some patients it
+        # would send out of the county, treating them within its capability
+        keep = self.rules.global_budget & (u_keep < self.resp.budget_keeps_transfers)
+        to_county = ((from_tier < Tier.COUNTY) & (sev <= county_cap)) | keep
+        sev = np.where(keep, np.minimum(sev, county_cap), sev)
         utility = np.where(to_county, [[0.0], [-1.0]], [[-np.inf], [0.0]])
         pick = self._allocate(utility, np.zeros((2, n)), alternatives[3:5], free)
         fac = alternatives[3 + pick, np.arange(n)]
-        np.add.at(self.today.referrals[0], (from_tier, self.fac_tier[fac]), 1)
+        to_tier = self.fac_tier[fac]
+        moved = to_tier != from_tier
+        np.add.at(self.today.referrals[0], (from_tier[moved], to_tier[moved]), 1)
         return dict(res=res, fac=fac, severity=sev, referral=np.full(n, Referral.UP),
                     prior_deductible=due["deductible_paid"][up], emergency=due["emergency"][up],
                     u_los=self.streams.on("length_of_stay.transfer", self.day).random(n),
-                    u_rehab=self.streams.on("referral.transfer", self.day).random(n))
+                    u_rehab=u_rehab)
 
     def _rehab_referrals(self, due, free) -> dict | None:
         """下转: county inpatients referred to their own township centre for rehabilitation."""
@@ -554,8 +582,10 @@ class CountyModel(mesa.Model):
         rehab = referral == Referral.DOWN
         mean_los = np.where(rehab, f.rehab_length_of_stay, f.length_of_stay[tier])
         severity_factor = np.where(rehab, 1.0, 0.5 + sev)
-        stay = np.maximum(1, np.rint(mean_los * (0.5 + batch["u_los"]) * severity_factor)
-                          ).astype(np.int64)
+        # provider response: hospitals paid by DRG shorten stays
+        drg_factor = np.where(self.rules.drg[tier] & ~rehab, self.resp.drg_stay_factor, 1.0)
+        stay = np.maximum(1, np.rint(mean_los * (0.5 + batch["u_los"]) * severity_factor
+                                     * drg_factor)).astype(np.int64)
         capable = rehab | (sev <= f.inpatient_capability[tier])
         stay = np.minimum(np.where(capable, stay, np.minimum(stay, f.transfer_after_days)),
                           MAX_STAY_DAYS)
@@ -579,8 +609,10 @@ class CountyModel(mesa.Model):
         self._inpatients = (np.concatenate([rows, res]), np.concatenate([days, out]))
         r.referral[res] = referral
         up = ~capable
-        down = (capable & ~rehab & (tier == Tier.COUNTY)
-                & (batch["u_rehab"] < self.rules.down_for_rehab))
+        # provider response: under a global budget the lead hospital refers more down
+        p_down = self.rules.down_for_rehab * (self.resp.budget_rehab_multiplier
+                                              if self.rules.global_budget else 1.0)
+        down = capable & ~rehab & (tier == Tier.COUNTY) & (batch["u_rehab"] < min(p_down, 1.0))
         self._pending.push(_Pending.UP, res[up], out[up], tier[up], sev[up],
                            claim.deductible_paid[up], batch["emergency"][up])
         self._pending.push(_Pending.DOWN, res[down], out[down], tier[down], sev[down],

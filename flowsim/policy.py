@@ -47,6 +47,7 @@ class Rules:
     rehab_bed_day: bool  # rehabilitation stays paid per bed-day (else fee-for-service)
     rehab_bed_day_rate: float  # yuan per bed-day
     contribution: np.ndarray  # [scheme] yuan per member per year into the fund
+    global_budget: bool  # the county medical community is under a global budget
 
 
 def as_float32(rules: Rules) -> Rules:
@@ -93,6 +94,7 @@ def rules_on(scenario: Scenario, day: date) -> Rules:
         rehab_bed_day=scenario.payment.rehab_method.on(day) == "bed_day",
         rehab_bed_day_rate=float(scenario.payment.rehab_bed_day_rate.on(day)),
         contribution=scenario.fund.contribution.on(day).astype(float),
+        global_budget=bool(scenario.community.global_budget.on(day)),
     )
 
 

@@ -4,6 +4,7 @@
 - ``indicators``: the run summary, one row per indicator with labels, unit and formula.
 - ``facilities``: each facility with its totals over the run.
 - ``years``: insurance-year outcomes (catastrophic expenditure, out-of-pocket).
+- ``settlements``: the county medical community's year-end budget settlements (医共体).
 
 Indicators for any period (a month, a year) are computed from the daily table with
 ``Results.indicators_for(start, end)``, so the summary and time series share one definition.
@@ -24,6 +25,7 @@ import pandas as pd
 import yaml
 
 from flowsim import indicators
+from flowsim.community import SETTLEMENT_COLUMNS
 from flowsim.counters import PAYERS, REFERRAL_KINDS, stack
 from flowsim.domain import SCHEMES, SERVICES, TIERS, Tier
 from flowsim.errors import InputError
@@ -31,7 +33,7 @@ from flowsim.errors import InputError
 if TYPE_CHECKING:
     from flowsim.model import CountyModel
 
-FILES = ("daily", "indicators", "facilities", "years")
+FILES = ("daily", "indicators", "facilities", "years", "settlements")
 """Tables written by ``Results.save`` as ``<name>.parquet``."""
 Q = ("q1", "q2", "q3", "q4", "q5")
 # Dimensions of each counter after the day axis: (column, labels) per axis, and the measure name.
@@ -66,6 +68,7 @@ class Results:
     indicators: pd.DataFrame
     facilities: pd.DataFrame
     years: pd.DataFrame
+    settlements: pd.DataFrame
     meta: dict
 
     # -- construction ----------------------------------------------------------------------------
@@ -126,6 +129,8 @@ class Results:
                 model.config.raw(), allow_unicode=True, sort_keys=False
             ),
         }
+        settlements = pd.DataFrame(model.community.settlements, columns=list(SETTLEMENT_COLUMNS))
+        settlements = settlements.astype(float).astype({"year": int, "days": int})
         res = cls(
             model.config.name,
             model.seed,
@@ -135,6 +140,7 @@ class Results:
             pd.DataFrame(),
             fac,
             years,
+            settlements,
             meta,
         )
         res.indicators = res.indicators_for()
@@ -176,6 +182,9 @@ class Results:
             catastrophic=y[[f"catastrophic_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             fund_revenue=arrays["fund_revenue"],
+            settlement_fund_extra=float(self.settlements.loc[
+                self.settlements.year.between(d.date.min().year, d.date.max().year),
+                "fund_extra"].sum()),
             cost_by_year=tuple(
                 (int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0))) for yr in day_counts.index
             ),

@@ -85,6 +85,7 @@ def ffs_and_drg(small):
                 "out_of_county": "drg",
             },
             "payment.drg_base_rate.value": {"county": 6822 * 0.8},
+            "responses.drg_stay_factor.value": 1.0,  # no provider response: accounting only
         }
     )
     return flowsim.run(small, days=DAYS, seed=3), flowsim.run(drg, days=DAYS, seed=3)
@@ -143,3 +144,12 @@ def test_fund_ledger(ffs_and_drg, small):
     assert ffs.indicator("fund_balance_per_capita") == pytest.approx(
         (revenue.sum() - money(ffs, "fund_paid")) / residents * 365 / DAYS
     )
+
+
+def test_drg_stay_response_shortens_stays(small):
+    drg = {"payment.inpatient_method.value": {"county": "drg"}}
+    on = flowsim.run(small.with_overrides(drg), days=DAYS, seed=3)
+    off = flowsim.run(
+        small.with_overrides({**drg, "responses.drg_stay_factor.value": 1.0}), days=DAYS, seed=3
+    )
+    assert on.indicator("bed_occupancy_county") < 0.95 * off.indicator("bed_occupancy_county")
