@@ -340,11 +340,15 @@ class AssistanceSection(Strict):
 class PaymentSection(Strict):
     """How the fund pays providers (支付方式). Patients' cost sharing never depends on it."""
 
-    inpatient_method: Param[Tiers[Dated[Literal["fee_for_service", "drg"]]]]
+    inpatient_method: Param[Tiers[Dated[Literal["fee_for_service", "drg", "dip"]]]]
     drg_base_rate: Param[Tiers[Dated[Yuan]]]
     drg_groups: Param[Count]
     same_price_groups: Param[Dated[Annotated[int, Field(ge=0)]]]
     same_price_base_rate: Param[Dated[Yuan]]
+    dip_points_per_weight: Param[Positive]
+    dip_tier_coefficient: Param[Tiers[Dated[NonNeg]]]
+    dip_provisional_point_value: Param[Dated[Positive]]
+    dip_budget_per_capita: Param[Dated[Yuan]]
     rehab_method: Param[Dated[Literal["fee_for_service", "bed_day"]]]
     rehab_bed_day_rate: Param[Dated[Yuan]]
 

@@ -43,6 +43,10 @@ class DayCounts:
     # [income quintile] yuan out of pocket
     fund_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_K))
     # [scheme] yuan of contributions accrued to the fund
+    dip_points: np.ndarray = field(default_factory=lambda: np.zeros(N_T))
+    # [tier] DIP points earned by admissions
+    dip_standard: np.ndarray = field(default_factory=lambda: np.zeros(N_T))
+    # [tier] yuan of DIP standards at the provisional point value
 
     def add_visits(self, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray) -> None:
         """Count one visit per element."""

@@ -24,6 +24,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 
+from flowsim import payment
 from flowsim.agents import FACILITY_CLASSES, Patient
 from flowsim.choice import allocate
 from flowsim.community import CommunityBudget
@@ -81,6 +82,7 @@ class CountyModel(mesa.Model):
         self.resp = resolve(self.config.responses, self.start_date)
         self.community = CommunityBudget(resolve(self.config.community, self.start_date))
         self._year_start = 0  # index into day_counts of the insurance year's first day
+        self.dip_settlements: list[dict] = []
         self.county = _build_county(self.config, self.streams.on("county"))
         self._build_facilities()
         self.income_median = self.config.population.income_median.value
@@ -185,10 +187,13 @@ class CountyModel(mesa.Model):
         self.years.append(self.year_outcomes())
         year = self.day_counts[self._year_start:]
         last_day = self.date - timedelta(days=1)
+        fund_paid_by_tier = sum(d.money[4] for d in year).sum(axis=(0, 2)) if year else None
+        if year and sum(d.dip_points.sum() for d in year) > 0:
+            fund_paid_by_tier = fund_paid_by_tier + self._settle_dip(year, last_day)
         if year and self.config.community.global_budget.on(last_day):
             row = self.community.close_year(
                 year=last_day.year, days=len(year), members=self.members,
-                fund_paid_by_tier=sum(d.money[4] for d in year).sum(axis=(0, 2)),
+                fund_paid_by_tier=fund_paid_by_tier,
                 fund_revenue=float(sum(d.fund_revenue.sum() for d in year)),
             )
             grassroots = [Tier.VILLAGE, Tier.TOWNSHIP]
@@ -197,6 +202,25 @@ class CountyModel(mesa.Model):
         self._year_start = len(self.day_counts)
         self.residents.reset_year()
         self._schedule_year_end()
+
+    def _settle_dip(self, year: list[DayCounts], last_day: date) -> np.ndarray:
+        """Year-end DIP settlement (区域点数法, 004 二(一)); returns the fund's adjustment by tier.
+
+        final point value = regional budget / points of the year, budget = dip_budget_per_capita
+        × residents × days / 365; adjustment = final value × points − standards already paid.
+        """
+        points = sum(d.dip_points for d in year)
+        paid = sum(d.dip_standard for d in year)
+        budget = (self.config.payment.dip_budget_per_capita.on(last_day) * len(self.residents)
+                  * len(year) / 365.0)
+        final = float(payment.dip_point_value(budget, points.sum()))
+        adjustment = final * points - paid
+        self.dip_settlements.append({
+            "year": last_day.year, "days": len(year), "budget": budget,
+            "points": float(points.sum()), "paid_at_provisional": float(paid.sum()),
+            "final_point_value": final, "adjustment": float(adjustment.sum()),
+        })
+        return adjustment
 
     def year_outcomes(self) -> dict:
         """Catastrophic expenditure and out-of-pocket of the insurance year so far.
@@ -596,9 +620,12 @@ class CountyModel(mesa.Model):
         claim = self._claim(p, fac, Service.INPATIENT, bill, referral=referral,
                             prior_deductible=batch["prior_deductible"],
                             emergency=batch["emergency"])
-        fund_paid = provider_payment(self.rules, claim, tier=tier, severity=sev, stay=stay,
-                                     rehab=rehab, n_groups=self.n_drg_groups)
-        self._settle(res, p, fac, Service.INPATIENT, claim, fund_paid)
+        paid = provider_payment(self.rules, claim, tier=tier, severity=sev, stay=stay,
+                                rehab=rehab, n_groups=self.n_drg_groups)
+        self._settle(res, p, fac, Service.INPATIENT, claim, paid.fund)
+        if self.rules.dip.any():
+            self.today.dip_points += np.bincount(tier, weights=paid.dip_points, minlength=4)
+            self.today.dip_standard += np.bincount(tier, weights=paid.dip_standard, minlength=4)
         self.today.add_admissions(tier, p["scheme"])
         self.beds_occupied += np.bincount(fac, minlength=len(self.beds))
         out = self.day + stay

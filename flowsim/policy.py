@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,6 +45,11 @@ class Rules:
     drg_base_rate: np.ndarray  # [tier] yuan per unit of group weight
     same_price_groups: int  # lowest-weight groups paid same_price_base_rate at every tier
     same_price_base_rate: float  # yuan per unit of group weight
+    dip: np.ndarray  # [tier] bool: admissions paid by DIP points
+    dip_points_per_weight: float
+    dip_tier_coefficient: np.ndarray  # [tier]
+    dip_point_value: float  # provisional yuan per point (monthly settlement)
+    dip_budget_per_capita: float  # yuan per resident-year: regional DIP budget
     rehab_bed_day: bool  # rehabilitation stays paid per bed-day (else fee-for-service)
     rehab_bed_day_rate: float  # yuan per bed-day
     contribution: np.ndarray  # [scheme] yuan per member per year into the fund
@@ -88,6 +94,11 @@ def rules_on(scenario: Scenario, day: date) -> Rules:
         assistance_services=a.services.on(day).astype(bool),
         down_for_rehab=float(scenario.referral.down_for_rehab.on(day)),
         drg=scenario.payment.inpatient_method.on(day) == "drg",
+        dip=scenario.payment.inpatient_method.on(day) == "dip",
+        dip_points_per_weight=float(scenario.payment.dip_points_per_weight.value),
+        dip_tier_coefficient=scenario.payment.dip_tier_coefficient.on(day).astype(float),
+        dip_point_value=float(scenario.payment.dip_provisional_point_value.on(day)),
+        dip_budget_per_capita=float(scenario.payment.dip_budget_per_capita.on(day)),
         drg_base_rate=scenario.payment.drg_base_rate.on(day).astype(float),
         same_price_groups=int(scenario.payment.same_price_groups.on(day)),
         same_price_base_rate=float(scenario.payment.same_price_base_rate.on(day)),
@@ -162,6 +173,14 @@ def price_claims(
     )
 
 
+class ProviderPayment(NamedTuple):
+    """What the fund pays providers for a batch of admissions, and the DIP points earned."""
+
+    fund: np.ndarray  # yuan paid by the fund to the provider
+    dip_points: np.ndarray  # points earned (0 where not paid by DIP)
+    dip_standard: np.ndarray  # yuan of DIP standard at the provisional point value
+
+
 def provider_payment(
     rules: Rules,
     claim: benefits.Claim,
@@ -171,30 +190,39 @@ def provider_payment(
     stay: np.ndarray,
     rehab: np.ndarray,
     n_groups: int,
-) -> np.ndarray:
+) -> ProviderPayment:
     """What the fund pays the provider for each admission, yuan.
 
-    Fee-for-service: the claim's fund share. DRG: the group's standard minus what the patient
-    and assistance paid (``payment.fund_payment_under_standard``), where group =
-    ⌊severity × n_groups⌋, weight = 0.5 + the group's mid severity (mean ≈ 1), standard =
-    weight × base rate of the tier, or × the same-price rate for the ``same_price_groups``
-    lowest groups at every tier (同病同价, 000 一(三), 001 三(四), 004 二(一)). Rehabilitation
-    stays under bed-day payment: rate × days (001 二(三)).
+    Fee-for-service: the claim's fund share. Case payment: the standard minus what the patient
+    and assistance paid (``payment.fund_payment_under_standard``), with group =
+    ⌊severity × n_groups⌋ and weight = 0.5 + the group's mid severity (mean ≈ 1):
+    DRG standard = weight × the tier's base rate; DIP standard = points × provisional point
+    value, points = weight × points per weight × the tier coefficient (区域点数法, 004 二(一)).
+    The ``same_price_groups`` lowest groups are paid one standard at every tier (同病同价,
+    000 一(三), 001 三(四), 004 二(一)): the same-price rate under DRG, coefficient 1 under DIP.
+    Rehabilitation stays under bed-day payment: rate × days (001 二(三)).
     """
     group = np.minimum((severity * n_groups).astype(np.int64), n_groups - 1)
     weight = 0.5 + (group + 0.5) / n_groups
     same = group < rules.same_price_groups
-    standard = payment.case_payment_standard(
+    drg_standard = payment.case_payment_standard(
         weight, base_rate=np.where(same, rules.same_price_base_rate, rules.drg_base_rate[tier]),
         tier_coefficient=1.0, same_price=same,
     )
-    by_standard = np.where(rehab, rules.rehab_bed_day, rules.drg[tier])
+    dip = rules.dip[tier] & ~rehab
+    points = np.where(dip, payment.case_payment_standard(
+        weight * rules.dip_points_per_weight, base_rate=1.0,
+        tier_coefficient=rules.dip_tier_coefficient[tier], same_price=same), 0.0)
+    dip_standard = payment.dip_payment(points, rules.dip_point_value)
+    standard = np.where(dip, dip_standard, drg_standard)
+    by_standard = np.where(rehab, rules.rehab_bed_day, rules.drg[tier] | rules.dip[tier])
     if rules.rehab_bed_day:
         standard = np.where(rehab, payment.bed_day_standard(
             stay, rate_per_day=rules.rehab_bed_day_rate), standard)
     settled = payment.fund_payment_under_standard(
         standard, patient=claim.patient, assistance=claim.assistance, bill=claim.bill)
-    return np.where(by_standard, settled.fund, payment.fee_for_service(claim.fund))
+    fund = np.where(by_standard, settled.fund, payment.fee_for_service(claim.fund))
+    return ProviderPayment(fund, points, dip_standard * dip)
 
 
 def _inpatient_due(rules: Rules, deductible, referral, prior_deductible_paid) -> np.ndarray:

@@ -5,6 +5,7 @@
 - ``facilities``: each facility with its totals over the run.
 - ``years``: insurance-year outcomes (catastrophic expenditure, out-of-pocket).
 - ``settlements``: the county medical community's year-end budget settlements (医共体).
+- ``dip_settlements``: the year-end DIP point-value settlements (区域点数法).
 
 Indicators for any period (a month, a year) are computed from the daily table with
 ``Results.indicators_for(start, end)``, so the summary and time series share one definition.
@@ -33,7 +34,9 @@ from flowsim.errors import InputError
 if TYPE_CHECKING:
     from flowsim.model import CountyModel
 
-FILES = ("daily", "indicators", "facilities", "years", "settlements")
+FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements")
+DIP_COLUMNS = ("year", "days", "budget", "points", "paid_at_provisional", "final_point_value",
+               "adjustment")
 """Tables written by ``Results.save`` as ``<name>.parquet``."""
 Q = ("q1", "q2", "q3", "q4", "q5")
 # Dimensions of each counter after the day axis: (column, labels) per axis, and the measure name.
@@ -51,6 +54,8 @@ _LAYOUT = {
     "occupied_beds": [("tier", TIERS)],
     "oop_by_quintile": [("quintile", Q)],
     "fund_revenue": [("scheme", SCHEMES)],
+    "dip_points": [("tier", TIERS)],
+    "dip_standard": [("tier", TIERS)],
 }
 _MEASURE = {"oop_by_quintile": "oop", "money": None, "referrals": None}
 DIMENSIONS = ("service", "tier", "to_tier", "scheme", "quintile")
@@ -69,6 +74,7 @@ class Results:
     facilities: pd.DataFrame
     years: pd.DataFrame
     settlements: pd.DataFrame
+    dip_settlements: pd.DataFrame
     meta: dict
 
     # -- construction ----------------------------------------------------------------------------
@@ -141,6 +147,8 @@ class Results:
             fac,
             years,
             settlements,
+            pd.DataFrame(model.dip_settlements, columns=list(DIP_COLUMNS)).astype(
+                {"year": int, "days": int}),
             meta,
         )
         res.indicators = res.indicators_for()
@@ -182,9 +190,8 @@ class Results:
             catastrophic=y[[f"catastrophic_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             fund_revenue=arrays["fund_revenue"],
-            settlement_fund_extra=float(self.settlements.loc[
-                self.settlements.year.between(d.date.min().year, d.date.max().year),
-                "fund_extra"].sum()),
+            settlement_fund_extra=self._settled(d, self.settlements, "fund_extra")
+            + self._settled(d, self.dip_settlements, "adjustment"),
             cost_by_year=tuple(
                 (int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0))) for yr in day_counts.index
             ),
@@ -224,6 +231,12 @@ class Results:
         if hit.empty:
             raise KeyError(f"unknown indicator {name!r}; known: {', '.join(indicators.INDICATORS)}")
         return float(hit.iloc[0])
+
+    @staticmethod
+    def _settled(d: pd.DataFrame, table: pd.DataFrame, column: str) -> float:
+        """Year-end settlement payments of the years the window covers, yuan."""
+        years = table.year.between(d.date.min().year, d.date.max().year)
+        return float(table.loc[years, column].sum())
 
     @staticmethod
     def _sum(d: pd.DataFrame, name: str) -> np.ndarray:

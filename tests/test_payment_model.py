@@ -38,7 +38,7 @@ def test_same_price_groups_pay_one_standard_at_every_tier(baseline):
         rehab=np.zeros(2, bool),
         n_groups=20,
     )
-    np.testing.assert_allclose(paid, [2800, 2800])
+    np.testing.assert_allclose(paid.fund, [2800, 2800])
 
 
 def test_drg_standard_by_tier_and_fee_for_service_elsewhere(baseline):
@@ -56,7 +56,7 @@ def test_drg_standard_by_tier_and_fee_for_service_elsewhere(baseline):
         rehab=np.zeros(2, bool),
         n_groups=20,
     )
-    np.testing.assert_allclose(paid, [8356.95 - 2300, 1500])
+    np.testing.assert_allclose(paid.fund, [8356.95 - 2300, 1500])
 
 
 def test_rehabilitation_bed_day_payment(baseline):
@@ -72,7 +72,7 @@ def test_rehabilitation_bed_day_payment(baseline):
         rehab=np.ones(1, bool),
         n_groups=20,
     )
-    np.testing.assert_allclose(paid, [2775.0])
+    np.testing.assert_allclose(paid.fund, [2775.0])
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +153,43 @@ def test_drg_stay_response_shortens_stays(small):
         small.with_overrides({**drg, "responses.drg_stay_factor.value": 1.0}), days=DAYS, seed=3
     )
     assert on.indicator("bed_occupancy_county") < 0.95 * off.indicator("bed_occupancy_county")
+
+
+def test_dip_points_and_provisional_payment(baseline):
+    s = baseline.with_overrides({"payment.inpatient_method.value": {"county": "dip"}})
+    rules = rules_on(s, s.start_date)
+    # severity 0.72 → weight 1.225; points = 1.225 × 100 × county coefficient 1.0 = 122.5;
+    # provisional standard 122.5 × 68 = 8330; patient 2000, assistance 300 → fund 6030
+    paid = provider_payment(
+        rules,
+        claim([9000], [2000], [300]),
+        tier=np.array([Tier.COUNTY]),
+        severity=np.array([0.72]),
+        stay=np.array([9]),
+        rehab=np.zeros(1, bool),
+        n_groups=20,
+    )
+    np.testing.assert_allclose(paid.dip_points, [122.5])
+    np.testing.assert_allclose(paid.fund, [8330 - 2300])
+
+
+def test_dip_point_value_floats_to_meet_the_regional_budget(small):
+    dip = small.with_overrides(
+        {
+            "payment.inpatient_method.value": {
+                "township": "dip",
+                "county": "dip",
+                "out_of_county": "dip",
+            }
+        }
+    )
+    m = flowsim.CountyModel(dip, seed=5)
+    m.run_for(365)
+    row = m.dip_settlements[0]
+    budget = 1100 * len(m.residents)  # dip_budget_per_capita × residents, a full year
+    assert row["budget"] == pytest.approx(budget)
+    assert row["final_point_value"] == pytest.approx(budget / row["points"])
+    # after the year-end adjustment, DIP standards add up to the budget exactly
+    assert row["paid_at_provisional"] + row["adjustment"] == pytest.approx(budget)
+    res = m.results()
+    assert res.dip_settlements.iloc[0].points == pytest.approx(row["points"])
