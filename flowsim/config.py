@@ -21,7 +21,14 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from flowsim.errors import InputError
@@ -349,8 +356,22 @@ class PaymentSection(Strict):
     dip_tier_coefficient: Param[Tiers[Dated[NonNeg]]]
     dip_provisional_point_value: Param[Dated[Positive]]
     dip_budget_per_capita: Param[Dated[Yuan]]
+    outpatient_capitation: Param[Tiers[Dated[bool]]]
+    capitation_rate: Param[Dated[Yuan]]
+    capitation_surplus_retained: Param[Rate]
     rehab_method: Param[Dated[Literal["fee_for_service", "bed_day"]]]
     rehab_bed_day_rate: Param[Dated[Yuan]]
+
+    @model_validator(mode="after")
+    def _capitation_grassroots_only(self) -> Self:
+        for tier in ("county", "out_of_county"):
+            if any(getattr(self.outpatient_capitation.value, tier).values()):
+                raise PydanticCustomError(
+                    "capitation_tier",
+                    "outpatient capitation applies to village clinics and township centres only",
+                    {"field": f"outpatient_capitation.value.{tier}", "input": True},
+                )
+        return self
 
 
 class CommunitySection(Strict):

@@ -31,7 +31,7 @@ from flowsim.community import CommunityBudget
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
 from flowsim.county import County, load_county_csv, synthetic_county
-from flowsim.domain import Referral, Service, Tier
+from flowsim.domain import TIERS, Referral, Service, Tier
 from flowsim.policy import as_float32, price_claims, provider_payment, rules_on
 from flowsim.population import build_residents
 from flowsim.streams import Streams
@@ -97,6 +97,10 @@ class CountyModel(mesa.Model):
         r.table["cost_sensitivity"] = np.clip(self.income_median / r.income, 0.2, 5.0) ** (
             self.cp.income_elasticity)
         self.members = np.bincount(r.scheme, minlength=2)  # insured persons by scheme
+        self.enrolled = self._catchment_by_scheme()  # [facility, scheme] for capitation
+        self._capitation_budget = np.zeros(len(self.slots))  # this year's payments, yuan
+        self._capitation_cost = np.zeros(len(self.slots))  # fee-for-service value of claims
+        self.capitation_settlements: list[dict] = []
         n = len(r)
         if patient_agents if patient_agents is not None else n <= PATIENT_AGENTS_UP_TO:
             Patient.create_agents(self, n, np.arange(n))
@@ -140,6 +144,63 @@ class CountyModel(mesa.Model):
             self.county.travel_min[:, in_county & (self.fac_tier >= t)].min(axis=1)
             for t in (Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY)
         ], axis=1)
+
+    def _catchment_by_scheme(self) -> np.ndarray:
+        """[facility, scheme] residents a grassroots facility serves (0 for other tiers).
+
+        A village clinic serves its village; a township centre its township's villages.
+        """
+        r, fac = self.residents, self.county.facilities
+        n_v = len(self.county.villages)
+        by_village = np.bincount(r.village * 2 + r.scheme, minlength=2 * n_v).reshape(n_v, 2)
+        township = self.county.villages.township.to_numpy()
+        by_township = np.zeros((township.max() + 1, 2))
+        np.add.at(by_township, township, by_village)
+        out = np.zeros((len(fac), 2))
+        clinic = self.fac_tier == Tier.VILLAGE
+        out[clinic] = by_village[fac.village.to_numpy()[clinic]]
+        centre = self.fac_tier == Tier.TOWNSHIP
+        out[centre] = by_township[fac.township.to_numpy()[centre]]
+        return out
+
+    def _pay_capitation(self) -> None:
+        """Today's capitation payments: rate × catchment residents / 365 per capitated facility."""
+        capitated = self.rules.capitation[self.fac_tier]
+        pay = self.rules.capitation_rate / 365.0 * self.enrolled * capitated[:, None]
+        flat = (Service.OUTPATIENT * 4 + self.fac_tier[:, None]) * 2 + np.arange(2)
+        self.today.money[4] += np.bincount(flat.ravel(), weights=pay.ravel(),
+                                           minlength=self.today.money[4].size
+                                           ).reshape(self.today.money[4].shape)
+        for key in ("fund", "revenue"):
+            self.facility_totals[key] += pay.sum(axis=1)
+        self._capitation_budget += pay.sum(axis=1)
+
+    def _settle_capitation(self, last_day: date) -> np.ndarray:
+        """Year-end capitation settlement per facility (004 二(三)).
+
+        Returns the fund's adjustment by tier (minus what the facilities return).
+
+        surplus = budget − fee-for-service value of the year's claims; the facility keeps
+        capitation_surplus_retained × surplus, returns the rest, and bears an overrun.
+        """
+        paid = self._capitation_budget > 0
+        end = payment.capitation_settlement(
+            self._capitation_budget[paid], self._capitation_cost[paid],
+            surplus_retained=self.config.payment.capitation_surplus_retained.value)
+        tiers = self.fac_tier[paid]
+        adjustment = -np.bincount(tiers, weights=end.returned_to_fund, minlength=4)
+        for t in np.unique(tiers):
+            here = tiers == t
+            self.capitation_settlements.append({
+                "year": last_day.year, "tier": TIERS[t], "facilities": int(here.sum()),
+                "budget": float(self._capitation_budget[paid][here].sum()),
+                "cost_of_services": float(self._capitation_cost[paid][here].sum()),
+                "facility_kept": float(end.facility_kept[here].sum()),
+                "returned_to_fund": float(end.returned_to_fund[here].sum()),
+            })
+        self._capitation_budget[:] = 0
+        self._capitation_cost[:] = 0
+        return adjustment
 
     def _schedule_first_followups(self) -> None:
         r = self.residents
@@ -190,6 +251,8 @@ class CountyModel(mesa.Model):
         fund_paid_by_tier = sum(d.money[4] for d in year).sum(axis=(0, 2)) if year else None
         if year and sum(d.dip_points.sum() for d in year) > 0:
             fund_paid_by_tier = fund_paid_by_tier + self._settle_dip(year, last_day)
+        if self._capitation_budget.any():
+            fund_paid_by_tier = fund_paid_by_tier + self._settle_capitation(last_day)
         if year and self.config.community.global_budget.on(last_day):
             row = self.community.close_year(
                 year=last_day.year, days=len(year), members=self.members,
@@ -248,6 +311,8 @@ class CountyModel(mesa.Model):
         self._in_step = True
         self.today = DayCounts()
         self.today.fund_revenue += self.rules.contribution * self.members / 365.0
+        if self.rules.capitation.any():
+            self._pay_capitation()
         self._discharge()
         self._minor_episodes()
         self._chronic_followups()
@@ -570,7 +635,12 @@ class CountyModel(mesa.Model):
         ``fund_paid``: what the fund pays the providers (default: the claims' fund share, as
         under fee-for-service).
         """
-        fund_paid = claim.fund if fund_paid is None else fund_paid
+        if fund_paid is None:
+            fund_paid = claim.fund
+            capitated = self.rules.capitation[self.fac_tier[fac]] & (service == Service.OUTPATIENT)
+            if capitated.any():  # paid by the capitation budget instead of per claim
+                np.add.at(self._capitation_cost, fac[capitated], claim.fund[capitated])
+                fund_paid = np.where(capitated, 0.0, claim.fund)
         r = self.residents
         tier = self.fac_tier[fac]
         _add_per_service(r.table["deductible_paid_year"], res, service, claim.deductible_paid)

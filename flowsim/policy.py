@@ -50,6 +50,8 @@ class Rules:
     dip_tier_coefficient: np.ndarray  # [tier]
     dip_point_value: float  # provisional yuan per point (monthly settlement)
     dip_budget_per_capita: float  # yuan per resident-year: regional DIP budget
+    capitation: np.ndarray  # [tier] bool: ordinary outpatient care paid by capitation
+    capitation_rate: float  # yuan per catchment resident per year
     rehab_bed_day: bool  # rehabilitation stays paid per bed-day (else fee-for-service)
     rehab_bed_day_rate: float  # yuan per bed-day
     contribution: np.ndarray  # [scheme] yuan per member per year into the fund
@@ -102,6 +104,8 @@ def rules_on(scenario: Scenario, day: date) -> Rules:
         drg_base_rate=scenario.payment.drg_base_rate.on(day).astype(float),
         same_price_groups=int(scenario.payment.same_price_groups.on(day)),
         same_price_base_rate=float(scenario.payment.same_price_base_rate.on(day)),
+        capitation=scenario.payment.outpatient_capitation.on(day).astype(bool),
+        capitation_rate=float(scenario.payment.capitation_rate.on(day)),
         rehab_bed_day=scenario.payment.rehab_method.on(day) == "bed_day",
         rehab_bed_day_rate=float(scenario.payment.rehab_bed_day_rate.on(day)),
         contribution=scenario.fund.contribution.on(day).astype(float),

@@ -6,6 +6,7 @@
 - ``years``: insurance-year outcomes (catastrophic expenditure, out-of-pocket).
 - ``settlements``: the county medical community's year-end budget settlements (医共体).
 - ``dip_settlements``: the year-end DIP point-value settlements (区域点数法).
+- ``capitation_settlements``: year-end outpatient capitation settlements by tier (按人头付费).
 
 Indicators for any period (a month, a year) are computed from the daily table with
 ``Results.indicators_for(start, end)``, so the summary and time series share one definition.
@@ -34,7 +35,10 @@ from flowsim.errors import InputError
 if TYPE_CHECKING:
     from flowsim.model import CountyModel
 
-FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements")
+FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements",
+         "capitation_settlements")
+CAPITATION_COLUMNS = ("year", "tier", "facilities", "budget", "cost_of_services",
+                      "facility_kept", "returned_to_fund")
 DIP_COLUMNS = ("year", "days", "budget", "points", "paid_at_provisional", "final_point_value",
                "adjustment")
 """Tables written by ``Results.save`` as ``<name>.parquet``."""
@@ -75,6 +79,7 @@ class Results:
     years: pd.DataFrame
     settlements: pd.DataFrame
     dip_settlements: pd.DataFrame
+    capitation_settlements: pd.DataFrame
     meta: dict
 
     # -- construction ----------------------------------------------------------------------------
@@ -149,6 +154,8 @@ class Results:
             settlements,
             pd.DataFrame(model.dip_settlements, columns=list(DIP_COLUMNS)).astype(
                 {"year": int, "days": int}),
+            pd.DataFrame(model.capitation_settlements, columns=list(CAPITATION_COLUMNS)).astype(
+                {"year": int, "facilities": int}),
             meta,
         )
         res.indicators = res.indicators_for()
@@ -191,7 +198,8 @@ class Results:
             resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             fund_revenue=arrays["fund_revenue"],
             settlement_fund_extra=self._settled(d, self.settlements, "fund_extra")
-            + self._settled(d, self.dip_settlements, "adjustment"),
+            + self._settled(d, self.dip_settlements, "adjustment")
+            - self._settled(d, self.capitation_settlements, "returned_to_fund"),
             cost_by_year=tuple(
                 (int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0))) for yr in day_counts.index
             ),

@@ -193,3 +193,38 @@ def test_dip_point_value_floats_to_meet_the_regional_budget(small):
     assert row["paid_at_provisional"] + row["adjustment"] == pytest.approx(budget)
     res = m.results()
     assert res.dip_settlements.iloc[0].points == pytest.approx(row["points"])
+
+
+def test_outpatient_capitation_with_retained_surplus(small):
+    cap = {"payment.outpatient_capitation.value": {"village": True, "township": True}}
+    ffs = flowsim.run(small, days=365, seed=6)
+    res = flowsim.run(small.with_overrides(cap), days=365, seed=6)
+    rows = res.capitation_settlements.set_index("tier")
+    residents = res.meta["residents"]
+    # every resident is in one village clinic's and one township centre's catchment:
+    # budget = 60 yuan × residents at each tier (004 二(三), 002 四)
+    assert rows.loc["village", "budget"] == pytest.approx(60 * residents, rel=1e-9)
+    assert rows.loc["township", "budget"] == pytest.approx(60 * residents, rel=1e-9)
+    # kept + returned = budget − fee-for-service value of the claims, per facility and so per tier
+    np.testing.assert_allclose(
+        rows.facility_kept + rows.returned_to_fund, rows.budget - rows.cost_of_services, rtol=1e-9
+    )
+    # the cost of services is the fund's share of the same claims under fee-for-service
+    assert rows.cost_of_services.sum() == pytest.approx(
+        money(ffs, "fund", service="outpatient", tier="village")
+        + money(ffs, "fund", service="outpatient", tier="township"),
+        rel=1e-9,
+    )
+    # patients' cost sharing is unchanged
+    assert money(res, "patient") == pytest.approx(money(ffs, "patient"), rel=1e-12)
+    # the fund's balance counts the capitation budget and what the facilities returned
+    revenue = res.daily[res.daily.counter == "fund_revenue"].value.sum()
+    expected = revenue - money(res, "fund_paid") + rows.returned_to_fund.sum()
+    assert res.indicator("fund_balance_per_capita") == pytest.approx(expected / residents)
+
+
+def test_capitation_only_at_grassroots(small):
+    from flowsim.errors import InputError
+
+    with pytest.raises(InputError, match="outpatient_capitation.value.county.*village clinics"):
+        small.with_overrides({"payment.outpatient_capitation.value": {"county": True}})
