@@ -1,4 +1,7 @@
-"""County medical community (医共体) global budget: the yearly budget and its settlement.
+"""Year-end settlements: 医共体 global budget, DIP point value, outpatient capitation.
+
+The county medical community's (医共体) global budget, the DIP point value (区域点数法) and
+outpatient capitation (按人头付费) are each settled once a year.
 
 鲁医保发〔2024〕39号 二(二)–(四): the fund pays the community's members monthly by the underlying
 methods (fee-for-service, DRG, bed-day: ``policy.provider_payment``); at year end the total is
@@ -19,8 +22,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from flowsim import payment
-from flowsim.domain import Tier
+from flowsim.domain import TIERS, Tier
 
+DIP_COLUMNS = ("year", "days", "budget", "points", "paid_at_provisional", "final_point_value",
+               "adjustment")
+CAPITATION_COLUMNS = ("year", "tier", "facilities", "budget", "cost_of_services",
+                      "facility_kept", "returned_to_fund")
 SETTLEMENT_COLUMNS = (
     "year", "days", "budget", "spent", "surplus", "overrun", "fund_extra", "community_kept",
     "community_bears", "prepayment", "reinvested", "quality_gain",
@@ -82,3 +89,39 @@ class CommunityBudget:
         self.previous_budget, self.previous_revenue = full_year, revenue_per_day
         self.settlements.append(row)
         return row
+
+
+def settle_dip(
+    points: np.ndarray, paid: np.ndarray, *, budget: float, year: int, days: int
+) -> tuple[dict, np.ndarray]:
+    """Year-end DIP settlement (区域点数法, 004 二(一)): the point value floats to meet the budget.
+
+    final point value = budget / points of the year; the fund's adjustment by tier = final
+    value × points − standards already paid at the provisional value. Returns (row, adjustment).
+    """
+    final = float(payment.dip_point_value(budget, points.sum()))
+    adjustment = final * points - paid
+    row = {"year": year, "days": days, "budget": budget, "points": float(points.sum()),
+           "paid_at_provisional": float(paid.sum()), "final_point_value": final,
+           "adjustment": float(adjustment.sum())}
+    return row, adjustment
+
+
+def settle_capitation(
+    budget: np.ndarray, cost: np.ndarray, tier: np.ndarray, *, surplus_retained: float, year: int
+) -> tuple[list[dict], np.ndarray]:
+    """Year-end outpatient capitation settlement, facility by facility (004 二(三), 002 四).
+
+    Each facility keeps ``surplus_retained`` × (budget − fee-for-service value of its claims),
+    returns the rest to the fund, and bears an overrun (``payment.capitation_settlement``).
+    Returns (one row per tier, the fund's adjustment by tier = −returned).
+    """
+    end = payment.capitation_settlement(budget, cost, surplus_retained=surplus_retained)
+    rows = [
+        {"year": year, "tier": TIERS[t], "facilities": int(here.sum()),
+         "budget": float(budget[here].sum()), "cost_of_services": float(cost[here].sum()),
+         "facility_kept": float(end.facility_kept[here].sum()),
+         "returned_to_fund": float(end.returned_to_fund[here].sum())}
+        for t in np.unique(tier) for here in [tier == t]
+    ]
+    return rows, -np.bincount(tier, weights=end.returned_to_fund, minlength=len(TIERS))

@@ -24,14 +24,13 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from flowsim import payment
 from flowsim.agents import FACILITY_CLASSES, Patient
 from flowsim.choice import allocate
-from flowsim.community import CommunityBudget
+from flowsim.community import CommunityBudget, settle_capitation, settle_dip
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
 from flowsim.county import County, load_county_csv, synthetic_county
-from flowsim.domain import TIERS, Referral, Service, Tier
+from flowsim.domain import Referral, Service, Tier
 from flowsim.policy import as_float32, price_claims, provider_payment, rules_on
 from flowsim.population import build_residents
 from flowsim.streams import Streams
@@ -176,28 +175,13 @@ class CountyModel(mesa.Model):
         self._capitation_budget += pay.sum(axis=1)
 
     def _settle_capitation(self, last_day: date) -> np.ndarray:
-        """Year-end capitation settlement per facility (004 二(三)).
-
-        Returns the fund's adjustment by tier (minus what the facilities return).
-
-        surplus = budget − fee-for-service value of the year's claims; the facility keeps
-        capitation_surplus_retained × surplus, returns the rest, and bears an overrun.
-        """
+        """Capitation year-end settlement of every capitated facility; resets the year."""
         paid = self._capitation_budget > 0
-        end = payment.capitation_settlement(
-            self._capitation_budget[paid], self._capitation_cost[paid],
-            surplus_retained=self.config.payment.capitation_surplus_retained.value)
-        tiers = self.fac_tier[paid]
-        adjustment = -np.bincount(tiers, weights=end.returned_to_fund, minlength=4)
-        for t in np.unique(tiers):
-            here = tiers == t
-            self.capitation_settlements.append({
-                "year": last_day.year, "tier": TIERS[t], "facilities": int(here.sum()),
-                "budget": float(self._capitation_budget[paid][here].sum()),
-                "cost_of_services": float(self._capitation_cost[paid][here].sum()),
-                "facility_kept": float(end.facility_kept[here].sum()),
-                "returned_to_fund": float(end.returned_to_fund[here].sum()),
-            })
+        rows, adjustment = settle_capitation(
+            self._capitation_budget[paid], self._capitation_cost[paid], self.fac_tier[paid],
+            surplus_retained=self.config.payment.capitation_surplus_retained.value,
+            year=last_day.year)
+        self.capitation_settlements.extend(rows)
         self._capitation_budget[:] = 0
         self._capitation_cost[:] = 0
         return adjustment
@@ -267,22 +251,13 @@ class CountyModel(mesa.Model):
         self._schedule_year_end()
 
     def _settle_dip(self, year: list[DayCounts], last_day: date) -> np.ndarray:
-        """Year-end DIP settlement (区域点数法, 004 二(一)); returns the fund's adjustment by tier.
-
-        final point value = regional budget / points of the year, budget = dip_budget_per_capita
-        × residents × days / 365; adjustment = final value × points − standards already paid.
-        """
-        points = sum(d.dip_points for d in year)
-        paid = sum(d.dip_standard for d in year)
+        """DIP year-end settlement against budget = dip_budget_per_capita × residents × days/365."""
         budget = (self.config.payment.dip_budget_per_capita.on(last_day) * len(self.residents)
                   * len(year) / 365.0)
-        final = float(payment.dip_point_value(budget, points.sum()))
-        adjustment = final * points - paid
-        self.dip_settlements.append({
-            "year": last_day.year, "days": len(year), "budget": budget,
-            "points": float(points.sum()), "paid_at_provisional": float(paid.sum()),
-            "final_point_value": final, "adjustment": float(adjustment.sum()),
-        })
+        row, adjustment = settle_dip(sum(d.dip_points for d in year),
+                                     sum(d.dip_standard for d in year), budget=budget,
+                                     year=last_day.year, days=len(year))
+        self.dip_settlements.append(row)
         return adjustment
 
     def year_outcomes(self) -> dict:

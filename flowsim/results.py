@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from flowsim import indicators
-from flowsim.community import SETTLEMENT_COLUMNS
+from flowsim.community import CAPITATION_COLUMNS, DIP_COLUMNS, SETTLEMENT_COLUMNS
 from flowsim.counters import PAYERS, REFERRAL_KINDS, stack
 from flowsim.domain import SCHEMES, SERVICES, TIERS, Tier
 from flowsim.errors import InputError
@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 
 FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements",
          "capitation_settlements")
-CAPITATION_COLUMNS = ("year", "tier", "facilities", "budget", "cost_of_services",
-                      "facility_kept", "returned_to_fund")
-DIP_COLUMNS = ("year", "days", "budget", "points", "paid_at_provisional", "final_point_value",
-               "adjustment")
 """Tables written by ``Results.save`` as ``<name>.parquet``."""
 Q = ("q1", "q2", "q3", "q4", "q5")
 # Dimensions of each counter after the day axis: (column, labels) per axis, and the measure name.
