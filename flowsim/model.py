@@ -651,8 +651,9 @@ class CountyModel(mesa.Model):
         rehab = referral == Referral.DOWN
         mean_los = np.where(rehab, f.rehab_length_of_stay, f.length_of_stay[tier])
         severity_factor = np.where(rehab, 1.0, 0.5 + sev)
-        # provider response: hospitals paid by DRG shorten stays
-        drg_factor = np.where(self.rules.drg[tier] & ~rehab, self.resp.drg_stay_factor, 1.0)
+        # provider response: hospitals paid by case (DRG or DIP) shorten stays
+        case_paid = (self.rules.drg | self.rules.dip)[tier]
+        drg_factor = np.where(case_paid & ~rehab, self.resp.drg_stay_factor, 1.0)
         stay = np.maximum(1, np.rint(mean_los * (0.5 + batch["u_los"]) * severity_factor
                                      * drg_factor)).astype(np.int64)
         capable = rehab | (sev <= f.inpatient_capability[tier])

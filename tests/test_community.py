@@ -22,8 +22,8 @@ def two_years(small):
 def test_first_year_budget_and_spending(two_years, small):
     first = two_years.settlements.iloc[0]
     resident, employee = two_years.meta["members_by_scheme"]
-    # budget = Σ per-capita standard × served population (900 / 3900 yuan per member-year)
-    assert first.budget == pytest.approx(900 * resident + 3900 * employee)
+    # budget = Σ per-capita standard × served population (1050 / 1520 yuan per member-year)
+    assert first.budget == pytest.approx(1050 * resident + 1520 * employee)
     year = two_years.daily[two_years.daily.date.dt.year == 2023]
     paid = year[(year.counter == "money") & (year.measure == "fund_paid")].value.sum()
     # out-of-county spending counts against the budget (001 二(二))

@@ -1,4 +1,8 @@
-"""Seed-document scenarios (configs/scenarios): they load, run, cite and keep the seeds' numbers."""
+"""Seed-document scenarios (configs/scenarios): they load, run, cite and keep the seeds' numbers.
+
+Patient side (benefits, assistance, referral) and provider side (payment, community); the provider
+responses (responses.*) are assumptions and stay at the baseline in every file.
+"""
 
 from datetime import date
 from pathlib import Path
@@ -10,6 +14,7 @@ import yaml
 import flowsim
 from flowsim.config import iter_params
 from flowsim.domain import Scheme, Service, Tier
+from flowsim.policy import rules_on
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "configs" / "scenarios"
@@ -34,10 +39,17 @@ DOCUMENT = {
 R, E = Scheme.RESIDENT, Scheme.EMPLOYEE
 OUT, CHRONIC, INP = Service.OUTPATIENT, Service.CHRONIC, Service.INPATIENT
 V, T, C, X = Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY, Tier.OUT_OF_COUNTY
+HOSPITAL_TIERS = [T, C, X]  # tiers with beds (village clinics have none)
+SAME_PRICE_GROUPS = 4  # reading taken for every document's same-price list: 4 of the 20 groups
 
 
 def scenario(stem: str) -> flowsim.Scenario:
     return flowsim.load_scenario(SCENARIOS / f"{stem}.yaml")
+
+
+def methods(s: flowsim.Scenario, day: date) -> list[str]:
+    """Inpatient payment method by tier on ``day``."""
+    return list(s.payment.inpatient_method.on(day))
 
 
 def rate(s: flowsim.Scenario, scheme: Scheme, service: Service, day: date) -> np.ndarray:
@@ -63,7 +75,18 @@ def test_scenario_extends_baseline_names_document_and_lists_pending(path):
     assert raw["name"] == path.stem
     assert DOCUMENT[path.stem] in raw["description"]
     assert "pending: provider payment (issue 4)" in text
-    assert set(raw) <= {"extends", "name", "description", "benefits", "assistance", "referral"}
+    allowed = {
+        "extends",
+        "name",
+        "description",
+        "start_date",
+        "benefits",
+        "assistance",
+        "referral",
+        "payment",
+        "community",
+    }
+    assert set(raw) <= allowed
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -169,3 +192,120 @@ def test_combined_keeps_every_document_number():
     assert b.referral_continuity.downward_waived.on(d) is True  # 003, 004 二(二)
     assert b.out_of_county_penalty.size.on(d) == pytest.approx(0.2)  # 004 一(二)
     assert b.chronic.lowest_certifying_tier.on(d) == "village"  # 002 wins over 004 township
+
+
+# --- provider side -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_provider_responses_and_budget_parameters_stay_at_the_baseline(path, baseline):
+    s = flowsim.load_scenario(path)
+    for section in ("responses", "community"):
+        base = dict(iter_params(getattr(baseline, section)))
+        for name, p in iter_params(getattr(s, section)):
+            if name != "global_budget":
+                assert p.value == base[name].value, f"{section}.{name}"
+    for name in (
+        "dip_points_per_weight",
+        "dip_tier_coefficient",
+        "dip_provisional_point_value",
+        "dip_budget_per_capita",
+        "same_price_base_rate",
+        "drg_base_rate",
+    ):
+        assert getattr(s.payment, name).value == getattr(baseline.payment, name).value, name
+
+
+def test_quzhou_80_drg_same_price_groups():
+    # 衢州实施细则（征求意见稿）一(三): 落实80个DRGs同病同价支付, 不区分医疗机构
+    s = scenario("quzhou_2024_draft")
+    d = s.start_date
+    assert methods(s, d) == ["fee_for_service", "drg", "drg", "drg"]
+    assert s.payment.same_price_groups.on(d) == SAME_PRICE_GROUPS
+    assert s.community.global_budget.on(d) is False  # only an outpatient budget in the draft
+    assert s.payment.rehab_method.on(d) == "fee_for_service"
+
+
+def test_shandong_39_global_budget_dip_and_bed_day_from_2025():
+    # 鲁医保发〔2024〕39号 二(一)–(四), 三(四); rules due 2024年12月底前 (四(一)) -> 2025-01-01
+    s = scenario("shandong_2024_39")
+    before, on = date(2024, 12, 31), date(2025, 1, 1)
+    assert s.community.global_budget.on(before) is False
+    assert s.community.global_budget.on(on) is True
+    assert methods(s, before) == ["fee_for_service"] * 4
+    assert methods(s, on) == ["fee_for_service", "dip", "dip", "dip"]
+    assert s.payment.rehab_method.on(before) == "fee_for_service"
+    assert s.payment.rehab_method.on(on) == "bed_day"
+    # ≥80 DIP / ≥20 DRG grassroots groups "2025年年底前"
+    assert s.payment.same_price_groups.on(date(2025, 12, 31)) == 0
+    assert s.payment.same_price_groups.on(date(2026, 1, 1)) == SAME_PRICE_GROUPS
+    assert s.start_date == on  # the scenario runs the document's first budget years
+    assert date(2026, 1, 1) in s.change_dates()
+    c = s.community
+    assert c.count_out_of_county.value is True  # 二(二)
+    assert c.prepayment_months.value == pytest.approx(1)  # 二(四)
+
+
+def test_shandong_39_settles_its_first_budget_year():
+    s = scenario("shandong_2024_39").with_overrides(SMALL | {"start_date": "2025-01-01"})
+    res = flowsim.run(s, days=366, seed=1)
+    row = res.settlements.set_index("year").loc[2025]
+    assert row.days == 365
+    assert row.budget > 0 and row.spent > 0
+    assert row.prepayment == pytest.approx(row.budget / 12)  # 二(四): about one month
+    assert row.fund_extra == pytest.approx(row.community_kept - row.community_bears)
+    assert res.dip_settlements.year.tolist() == [2025]  # DIP under the regional budget
+
+
+def test_jining_dip_same_price_list_and_community_budget():
+    # 济医保发〔2023〕5号 三 (DIP, 同城同病同价), 鲁医保发〔2023〕13号 四 (医共体总额付费)
+    s = scenario("jining_2023_5")
+    d = s.start_date
+    assert methods(s, d) == ["fee_for_service", "dip", "dip", "dip"]
+    assert s.payment.same_price_groups.on(d) == SAME_PRICE_GROUPS
+    assert s.community.global_budget.on(d) is True
+
+
+def test_weihai_drg_same_price_and_budget_from_2023_07_01():
+    # 威海 2023 通知 深化医保支付方式改革 ¶1 (DRG, 同城同价病组), ¶2 (医共体总额付费)
+    s = scenario("weihai_2023")
+    before, on = date(2023, 6, 30), date(2023, 7, 1)
+    assert methods(s, before) == ["fee_for_service"] * 4
+    assert methods(s, on)[T] == "drg"
+    assert methods(s, on) == ["fee_for_service", "drg", "drg", "drg"]
+    assert s.payment.same_price_groups.on(before) == 0
+    assert s.payment.same_price_groups.on(on) == SAME_PRICE_GROUPS
+    assert s.community.global_budget.on(before) is False
+    assert s.community.global_budget.on(on) is True
+
+
+def test_weihai_township_drg_switches_on_inside_a_run():
+    s = scenario("weihai_2023").with_overrides(SMALL | {"start_date": "2023-06-25"})
+    model = flowsim.CountyModel(s, seed=1)
+    model.run_for(3)
+    assert not model.rules.drg[T] and not model.rules.global_budget
+    model.run_for(7)
+    assert model.rules.drg[T] and model.rules.drg[C] and model.rules.global_budget
+    assert model.rules.same_price_groups == SAME_PRICE_GROUPS
+
+
+def test_ningxia_dip_same_disease_same_price_and_package_payment():
+    # 宁医保发〔2023〕103号 二(一) (区域点数法 DIP, 一、二、三级 同病同治同价), 二(二) (打包付费)
+    s = scenario("ningxia_2023_103")
+    d = s.start_date
+    assert methods(s, d) == ["fee_for_service", "dip", "dip", "dip"]
+    assert s.payment.same_price_groups.on(d) == SAME_PRICE_GROUPS
+    assert s.community.global_budget.on(d) is True
+    rules = rules_on(s, d)
+    assert rules.dip[HOSPITAL_TIERS].all() and not rules.drg.any()
+
+
+def test_combined_provider_side_is_the_union():
+    s = scenario("combined")
+    d = s.start_date
+    # one method per tier: DIP (001, 002, 004) over DRG (000, 003), from the run start (002, 004)
+    assert methods(s, d) == ["fee_for_service", "dip", "dip", "dip"]
+    assert s.payment.same_price_groups.on(d) == SAME_PRICE_GROUPS  # 000, 001, 002, 003, 004
+    assert s.community.global_budget.on(d) is True  # 002 鲁四, 004 二(二) from the run start
+    assert s.payment.rehab_method.on(date(2024, 12, 31)) == "fee_for_service"
+    assert s.payment.rehab_method.on(date(2025, 1, 1)) == "bed_day"  # 001 二(三)
