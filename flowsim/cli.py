@@ -70,8 +70,12 @@ def run(
             scenario, days=n_days, seed=seed, on_day=lambda d: progress.update(task, completed=d)
         )
     console.print(indicator_table(results, title=f"{label}, seed {seed}, {n_days} days"))
-    if not results.settlements.empty:
-        console.print(settlement_table(results))
+    for table in settlement_tables(results):
+        console.print(table)
+    if results.settlements.empty and results.dip_settlements.empty and (
+            results.capitation_settlements.empty):
+        console.print("no year-end settlement in this run (no 医共体 budget, DIP or capitation, "
+                      "or no insurance year closed)")
     if out is not None:
         written = results.save(out)
         console.print(
@@ -95,17 +99,36 @@ def indicator_table(results: Results, *, title: str) -> Table:
     return table
 
 
-def settlement_table(results: Results) -> Table:
-    """The county medical community's year-end settlements (医共体年终清算), million yuan."""
-    table = Table(title="医共体 year-end settlement (million yuan)", title_justify="left")
-    columns = ("year", "days", "budget", "spent", "surplus", "overrun", "fund_extra",
-               "community_kept", "community_bears", "reinvested")
-    for col in columns:
-        table.add_column(col, justify="right")
-    for row in results.settlements.itertuples(index=False):
-        table.add_row(*(str(getattr(row, c)) if c in ("year", "days")
-                        else f"{getattr(row, c) / 1e6:,.2f}" for c in columns))
-    return table
+SETTLEMENTS = {
+    "settlements": ("医共体 year-end settlement (million yuan)",
+                    ("year", "days", "budget", "spent", "surplus", "overrun", "fund_extra",
+                     "community_kept", "community_bears", "reinvested")),
+    "dip_settlements": ("DIP year-end point value (区域点数法; points and money in millions, point value in yuan)",
+                        ("year", "days", "budget", "points", "paid_at_provisional",
+                         "final_point_value", "adjustment")),
+    "capitation_settlements": ("outpatient capitation year-end settlement (million yuan)",
+                               ("year", "tier", "facilities", "budget", "cost_of_services",
+                                "facility_kept", "returned_to_fund")),
+}
+_AS_IS = ("year", "days", "tier", "facilities", "final_point_value")
+
+
+def settlement_tables(results: Results) -> list[Table]:
+    """The year-end settlements of the run as rich tables (money in million yuan)."""
+    tables = []
+    for name, (title, columns) in SETTLEMENTS.items():
+        frame = getattr(results, name)
+        if frame.empty:
+            continue
+        table = Table(title=title, title_justify="left")
+        for col in columns:
+            table.add_column(col, justify="right")
+        for row in frame.itertuples(index=False):
+            table.add_row(*(f"{getattr(row, c):.2f}" if c == "final_point_value"
+                            else str(getattr(row, c)) if c in _AS_IS
+                            else f"{getattr(row, c) / 1e6:,.2f}" for c in columns))
+        tables.append(table)
+    return tables
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -394,6 +394,8 @@ class ResponsesSection(Strict):
     budget_keeps_transfers: Param[Rate]
     budget_rehab_multiplier: Param[Positive]
     drg_stay_factor: Param[Positive]
+    case_payment_avoided_admissions: Param[Rate]
+    case_payment_outpatient_below: Param[Rate]
 
 
 class FundSection(Strict):

@@ -40,6 +40,7 @@ class Window:
     catastrophic: np.ndarray  # [quintile] residents with catastrophic spending, summed over years
     resident_years: np.ndarray  # [quintile] residents × insurance years observed
     cost_by_year: tuple[tuple[int, int, float], ...]  # (year, days observed, total bill yuan)
+    admissions_avoided: np.ndarray  # [tier] low-severity patients treated as outpatients
     fund_revenue: np.ndarray  # [scheme] yuan of contributions
     settlement_fund_extra: float  # yuan the fund paid (+) or recovered (−) at 医共体 settlements
 
@@ -241,6 +242,16 @@ def visits_per_capita(w: Window) -> float:
 def admissions_per_capita(w: Window) -> float:
     """Admissions (including transfers and rehabilitation stays) / residents × 365 / days."""
     return _ratio(w.admissions.sum(), w.residents) * w.per_year
+
+
+@_indicator("admissions_avoided_per_1000", "admissions avoided by case payment per 1,000",
+            "按病种付费减少住院（每千人）", "per 1,000 person-years")
+def admissions_avoided_per_1000(w: Window) -> float:
+    """Serious episodes treated as outpatients by case-paid hospitals per 1,000 person-years.
+
+    Count / residents × 1,000 × 365 / days (``responses.case_payment_avoided_admissions``).
+    """
+    return _ratio(w.admissions_avoided.sum() * 1000, w.residents) * w.per_year
 
 
 @_indicator("no_care_share", "minor episodes without care", "未就诊比例", "fraction")

@@ -449,10 +449,10 @@ class CountyModel(mesa.Model):
                                       self.ip.serious_severity_beta, "serious")
         rng = self.streams.on("episode.serious", self.day)
         emergency = rng.random(len(ill)) < self.ip.emergency_share
-        u_los, u_rehab = rng.random(len(ill)), rng.random(len(ill))
+        u_los, u_rehab, u_avoid = (rng.random(len(ill)) for _ in range(3))
         free_person = self.residents.inpatient_at[ill] < 0
-        ill, sev, emergency, u_los, u_rehab = (a[free_person] for a in (ill, sev, emergency,
-                                                                        u_los, u_rehab))
+        ill, sev, emergency, u_los, u_rehab, u_avoid = (
+            a[free_person] for a in (ill, sev, emergency, u_los, u_rehab, u_avoid))
         n = len(ill)
         if not n:
             return None
@@ -465,7 +465,18 @@ class CountyModel(mesa.Model):
         gumbel = self._gumbel("choice.inpatient", (len(INPATIENT_COLUMNS), n))
         pick = self._allocate(utility, gumbel, fac, free)
         rows = np.flatnonzero(pick >= 0)
-        return dict(res=ill[rows], fac=fac[pick[rows], rows], severity=sev[rows],
+        chosen = fac[pick[rows], rows]
+        # provider response: a case-paid hospital treats some low-severity patients as outpatients
+        tier = self.fac_tier[chosen]
+        avoid = ((self.rules.drg | self.rules.dip)[tier] & ~emergency[rows]
+                 & (sev[rows] < self.resp.case_payment_outpatient_below)
+                 & (u_avoid[rows] < self.resp.case_payment_avoided_admissions))
+        if avoid.any():
+            self.today.admissions_avoided += np.bincount(tier[avoid], minlength=4)
+            self._outpatient_visit(ill[rows[avoid]], p[rows[avoid]], chosen[avoid],
+                                   Service.OUTPATIENT, self.fp.outpatient_bill[tier[avoid]])
+            rows, chosen = rows[~avoid], chosen[~avoid]
+        return dict(res=ill[rows], fac=chosen, severity=sev[rows],
                     referral=np.full(len(rows), Referral.NONE),
                     prior_deductible=np.zeros(len(rows)), emergency=emergency[rows],
                     u_los=u_los[rows], u_rehab=u_rehab[rows])

@@ -86,6 +86,7 @@ def ffs_and_drg(small):
             },
             "payment.drg_base_rate.value": {"county": 6822 * 0.8},
             "responses.drg_stay_factor.value": 1.0,  # no provider response: accounting only
+            "responses.case_payment_avoided_admissions.value": 0.0,
         }
     )
     return flowsim.run(small, days=DAYS, seed=3), flowsim.run(drg, days=DAYS, seed=3)
@@ -228,3 +229,16 @@ def test_capitation_only_at_grassroots(small):
 
     with pytest.raises(InputError, match="outpatient_capitation.value.county.*village clinics"):
         small.with_overrides({"payment.outpatient_capitation.value": {"county": True}})
+
+
+def test_case_payment_avoids_low_severity_admissions(small):
+    drg = {"payment.inpatient_method.value": {"township": "drg", "county": "drg"}}
+    on = flowsim.run(small.with_overrides(drg), days=DAYS, seed=3)
+    off = flowsim.run(small.with_overrides({
+        **drg, "responses.case_payment_avoided_admissions.value": 0.0}), days=DAYS, seed=3)
+    ffs = flowsim.run(small, days=DAYS, seed=3)
+    assert on.indicator("admissions_avoided_per_1000") > 0
+    assert off.indicator("admissions_avoided_per_1000") == 0
+    assert ffs.indicator("admissions_avoided_per_1000") == 0
+    assert on.indicator("admissions_per_capita") < off.indicator("admissions_per_capita")
+    assert on.indicator("visits_per_capita") > off.indicator("visits_per_capita")
