@@ -103,7 +103,8 @@ SETTLEMENTS = {
     "settlements": ("医共体 year-end settlement (million yuan)",
                     ("year", "days", "budget", "spent", "surplus", "overrun", "fund_extra",
                      "community_kept", "community_bears", "reinvested")),
-    "dip_settlements": ("DIP year-end point value (区域点数法; points and money in millions, point value in yuan)",
+    "dip_settlements": ("DIP year-end point value (区域点数法; points and yuan in millions, "
+                        "point value in yuan)",
                         ("year", "days", "budget", "points", "paid_at_provisional",
                          "final_point_value", "adjustment")),
     "capitation_settlements": ("outpatient capitation year-end settlement (million yuan)",
