@@ -52,9 +52,13 @@ class Poverty(IntEnum):
 TIERS = tuple(t.name.lower() for t in Tier)
 SERVICES = tuple(s.name.lower() for s in Service)
 SCHEMES = tuple(s.name.lower() for s in Scheme)
-POVERTY_GROUPS = tuple(p.name.lower() for p in Poverty)
-GRASSROOTS = (Tier.VILLAGE, Tier.TOWNSHIP)
-IN_COUNTY = (Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY)
+GRASSROOTS = [Tier.VILLAGE, Tier.TOWNSHIP]
+"""Grassroots (基层) tiers; a list, so that it selects cells when used as a numpy index."""
+IN_COUNTY = [Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY]
+"""In-county (县域内) tiers."""
+CATASTROPHIC_SHARE = 0.4
+"""Out-of-pocket ≥ this share of capacity to pay (income net of subsistence) in an insurance
+year is catastrophic health expenditure (WHO convention)."""
 
 TIER_LABELS = {
     "village": ("village clinic", "村卫生室"),

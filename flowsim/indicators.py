@@ -13,12 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.domain import SCHEMES, TIERS, Scheme, Service, Tier
-
-GRASSROOTS = [Tier.VILLAGE, Tier.TOWNSHIP]
-IN_COUNTY = [Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY]
-CATASTROPHIC_THRESHOLD = 0.4
-"""Out-of-pocket ≥ 40 % of capacity to pay (income net of subsistence) is catastrophic (WHO)."""
+from flowsim.domain import GRASSROOTS, IN_COUNTY, SCHEMES, TIERS, Scheme, Service, Tier
 
 
 @dataclass(frozen=True)

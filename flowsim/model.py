@@ -24,13 +24,14 @@ from pathlib import Path
 import mesa
 import numpy as np
 
+from flowsim import payment
 from flowsim.agents import FACILITY_CLASSES, Patient
 from flowsim.choice import allocate
 from flowsim.community import CommunityBudget, settle_capitation, settle_dip
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
 from flowsim.county import County, load_county_csv, synthetic_county
-from flowsim.domain import Referral, Service, Tier
+from flowsim.domain import CATASTROPHIC_SHARE, GRASSROOTS, Referral, Service, Tier
 from flowsim.policy import as_float32, price_claims, provider_payment, rules_on
 from flowsim.population import build_residents
 from flowsim.streams import Streams
@@ -165,7 +166,8 @@ class CountyModel(mesa.Model):
     def _pay_capitation(self) -> None:
         """Today's capitation payments: rate × catchment residents / 365 per capitated facility."""
         capitated = self.rules.capitation[self.fac_tier]
-        pay = self.rules.capitation_rate / 365.0 * self.enrolled * capitated[:, None]
+        pay = payment.capitation_budget(self.enrolled * capitated[:, None],
+                                        rate_per_person_year=self.rules.capitation_rate, days=1)
         flat = (Service.OUTPATIENT * 4 + self.fac_tier[:, None]) * 2 + np.arange(2)
         self.today.money[4] += np.bincount(flat.ravel(), weights=pay.ravel(),
                                            minlength=self.today.money[4].size
@@ -243,8 +245,7 @@ class CountyModel(mesa.Model):
                 fund_paid_by_tier=fund_paid_by_tier,
                 fund_revenue=float(sum(d.fund_revenue.sum() for d in year)),
             )
-            grassroots = [Tier.VILLAGE, Tier.TOWNSHIP]
-            self.fp.quality[grassroots] = np.minimum(1.0, self.fp.quality[grassroots]
+            self.fp.quality[GRASSROOTS] = np.minimum(1.0, self.fp.quality[GRASSROOTS]
                                                      + row["quality_gain"])
         self._year_start = len(self.day_counts)
         self.residents.reset_year()
@@ -263,12 +264,12 @@ class CountyModel(mesa.Model):
     def year_outcomes(self) -> dict:
         """Catastrophic expenditure and out-of-pocket of the insurance year so far.
 
-        Catastrophic: out-of-pocket ≥ 40 % of capacity to pay, where capacity to pay =
-        income × (1 − subsistence_share) (WHO convention, per resident, individual income).
+        Catastrophic: out-of-pocket ≥ CATASTROPHIC_SHARE (40 %) of capacity to pay, where
+        capacity to pay = income × (1 − subsistence_share) (per resident, individual income).
         """
         r = self.residents
         capacity = r.income * (1 - self.config.population.subsistence_share.value)
-        catastrophic = r.oop_year >= 0.4 * capacity
+        catastrophic = r.oop_year >= CATASTROPHIC_SHARE * capacity
         return {
             "year": (self.date - timedelta(days=1)).year,
             "days": self.day - sum(y["days"] for y in self.years),

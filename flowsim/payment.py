@@ -26,10 +26,6 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-PAYMENT_METHODS = ("fee_for_service", "drg", "dip", "bed_day", "capitation")
-"""Underlying settlement methods named in 鲁医保发〔2024〕39号 二(三) (DRG/DIP, 床日, 人头) plus the
-fee-for-service baseline."""
-
 DAYS_PER_YEAR = 365.0
 MONTHS_PER_YEAR = 12.0
 
