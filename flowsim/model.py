@@ -624,8 +624,9 @@ class CountyModel(mesa.Model):
         """
         if fund_paid is None:
             fund_paid = claim.fund
-            capitated = self.rules.capitation[self.fac_tier[fac]] & (service == Service.OUTPATIENT)
-            if capitated.any():  # paid by the capitation budget instead of per claim
+            capitated = self.rules.capitation.any() and (
+                self.rules.capitation[self.fac_tier[fac]] & (service == Service.OUTPATIENT))
+            if np.any(capitated):  # paid by the capitation budget instead of per claim
                 np.add.at(self._capitation_cost, fac[capitated], claim.fund[capitated])
                 fund_paid = np.where(capitated, 0.0, claim.fund)
         r = self.residents
