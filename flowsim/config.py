@@ -476,6 +476,21 @@ class Scenario(Strict):
             node[leaf] = _merge(node.get(leaf), value)
         return _validate(raw, self._file, self._provenance or {})
 
+    def __reduce__(self):
+        """Pickle as the merged YAML document (generic pydantic models do not pickle)."""
+        return _validate, (self.raw(), self._file, self._provenance or {})
+
+    def with_county(self, other: Scenario) -> Scenario:
+        """A copy whose ``county`` section is ``other``'s (CSV paths made absolute)."""
+        raw = self.raw()
+        county = other.raw()["county"]
+        csv = county.get("csv")
+        if csv and other.file is not None:
+            for key in ("villages", "facilities"):
+                csv[key]["value"] = str((other.file.parent / csv[key]["value"]).resolve())
+        raw["county"] = county
+        return _validate(raw, self._file, self._provenance or {})
+
 
 def resolve(section: BaseModel, day: date) -> SimpleNamespace:
     """Every parameter of a config section as its plain value on ``day`` (groups as arrays)."""
@@ -548,9 +563,22 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     return _validate(raw, path, provenance)
 
 
-def _read_yaml(path: Path) -> dict:
+def load_model[M: BaseModel](path: str | Path, model: type[M], kind: str) -> M:
+    """Read a YAML file and validate it as ``model`` (experiment and target files).
+
+    ``kind`` names the file in errors ("experiment file"); errors are ``InputError``.
+    """
+    path = Path(path)
+    doc = _read_yaml(path, kind)
+    try:
+        return model.model_validate(doc)
+    except ValidationError as err:
+        raise _to_input_error(err, path, {}) from None
+
+
+def _read_yaml(path: Path, kind: str = "scenario file") -> dict:
     if not path.is_file():
-        raise InputError(path, "file", str(path), "an existing scenario file (.yaml)")
+        raise InputError(path, "file", str(path), f"an existing {kind} (.yaml)")
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as err:
@@ -561,7 +589,7 @@ def _read_yaml(path: Path) -> dict:
     except UnicodeDecodeError:
         raise InputError(path, "file", "(binary)", "a UTF-8 text file") from None
     if not isinstance(doc, dict):
-        raise InputError(path, "(top level)", doc, "a mapping of scenario sections")
+        raise InputError(path, "(top level)", doc, f"a mapping (the sections of a {kind})")
     return doc
 
 

@@ -1,0 +1,809 @@
+"""Experiments: scenarios × sweep points × counties × replications → one tidy table with CIs.
+
+An experiment file (YAML, validated like scenarios) names the scenarios (files, or overrides of a
+base), the replications, an optional sweep (a grid of values, a Latin-hypercube sample of ranges,
+or a Morris/Sobol design for sensitivity analysis), the counties (several add up to a province),
+the days and the indicators to keep. ``plan`` expands it into runs; ``execute`` sends them to a
+``concurrent.futures`` executor and writes each finished run to ``OUT/runs/<run_id>/`` the moment
+it finishes, so an interrupted experiment loses nothing and a re-run skips what is done.
+
+Every run's seed depends only on its replication and county, never on the scenario, so scenarios
+share their illnesses (common random numbers) and paired differences show the policy, not noise.
+A run's results depend only on its scenario and seed: any engine and worker count gives the same
+tables.
+
+Files in ``OUT`` (the report reads them): ``experiment.json``, ``indicators.parquet`` (every run
+× indicator), ``monthly.parquet`` (headline indicators by month), ``summary.parquet`` (mean and
+95 % t-interval over replications), ``differences.parquet`` (paired difference from the baseline,
+the first variant), ``sensitivity.parquet`` (SALib indices) and ``runs/``.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import itertools
+import json
+import operator
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from flowsim import indicators
+from flowsim.api import run as run_scenario
+from flowsim.config import Scenario, Strict, load_model, load_scenario
+from flowsim.errors import InputError
+from flowsim.results import Results
+
+RUN_KEYS = ("run_id", "variant", "scenario", "point", "county", "replication", "seed")
+"""Columns identifying a run in ``indicators.parquet`` and ``monthly.parquet``."""
+PROVINCE = "province"
+"""County name of the rows that add several counties up to a province."""
+COUNTY_SEED_STRIDE = 100_000
+"""Seed of county k, replication r: first_seed + r + k × stride (distinct counties, same CRN)."""
+
+# ---------------------------------------------------------------------------------------------
+# the experiment file
+
+
+class ScenarioEntry(Strict):
+    """One scenario: a file, or the base, with optional dotted-path overrides."""
+
+    name: str | None = None
+    file: str | None = None
+    overrides: dict[str, Any] = {}
+
+
+class Lever(Strict):
+    """A named parameter of a sweep: its grid values or its range, and what it sets.
+
+    ``set`` maps scenario paths to arithmetic in the lever names (``"0.9 - gap / 100"``); without
+    it the lever's name is itself the scenario path it sets.
+    """
+
+    values: list[float] | None = None
+    range: tuple[float, float] | None = None
+    set: dict[str, float | str] | None = None
+
+
+class Sample(Strict):
+    """A Latin-hypercube sample of ``n`` points over the levers' ranges."""
+
+    n: Annotated[int, Field(ge=1)]
+    seed: int = 0
+    levers: dict[str, Lever]
+
+
+class Sensitivity(Strict):
+    """A SALib design: Morris elementary effects or Sobol indices over the levers' ranges."""
+
+    method: Literal["morris", "sobol"]
+    levers: dict[str, Lever]
+    trajectories: Annotated[int, Field(ge=2)] = 10
+    levels: Annotated[int, Field(ge=2)] = 4
+    samples: Annotated[int, Field(ge=2)] = 32
+    seed: int = 0
+
+
+class CountyEntry(Strict):
+    """One county of a province: a scenario file whose county it takes, and/or overrides."""
+
+    name: str
+    file: str | None = None
+    overrides: dict[str, Any] = {}
+
+
+class ExperimentSpec(Strict):
+    """An experiment file."""
+
+    name: str
+    description: str = ""
+    base: str | None = None
+    scenarios: Annotated[list[ScenarioEntry], Field(min_length=1)]
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 1
+    first_seed: Annotated[int, Field(ge=0)] = 0
+    days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    indicators: list[str] | None = None
+    out: str | None = None
+    sweep: dict[str, Lever] | None = None
+    sample: Sample | None = None
+    sensitivity: Sensitivity | None = None
+    counties: list[CountyEntry] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        designs = [k for k in ("sweep", "sample", "sensitivity") if getattr(self, k)]
+        if len(designs) > 1:
+            raise _error(designs[1], designs[1], "at most one of sweep, sample and sensitivity")
+        for name in self.indicators or []:
+            if name not in indicators.INDICATORS:
+                raise _error("indicators", name, "indicator names: " + ", ".join(
+                    indicators.INDICATORS))
+        for name, lever in (self.sweep or {}).items():
+            if not lever.values:
+                raise _error(f"sweep.{name}.values", lever.values, "a list of values")
+        ranged = {**(self.sample.levers if self.sample else {}),
+                  **(self.sensitivity.levers if self.sensitivity else {})}
+        for name, lever in ranged.items():
+            if lever.range is None or not lever.range[0] < lever.range[1]:
+                raise _error(f"levers.{name}.range", lever.range, "[low, high] with low < high")
+        names = [c.name for c in self.counties or []]
+        if len(set(names)) < len(names) or PROVINCE in names:
+            raise _error("counties", names, f"distinct county names other than '{PROVINCE}'")
+        return self
+
+
+def _error(field: str, value: Any, allowed: str) -> PydanticCustomError:
+    return PydanticCustomError("experiment", allowed, {"field": field, "input": value})
+
+
+# ---------------------------------------------------------------------------------------------
+# planning: the file → runs
+
+
+@dataclass(frozen=True)
+class Run:
+    """One simulation: a variant (scenario at a sweep point) in one county with one seed."""
+
+    run_id: str
+    variant: str
+    scenario: str
+    point: int
+    params: dict[str, float]
+    county: str
+    replication: int
+    seed: int
+    days: int
+    keep_results: bool  # the first replication keeps its full results for the report
+    config: Scenario = field(repr=False, compare=False)
+
+    def keys(self) -> dict[str, Any]:
+        """The run's identifying columns (``RUN_KEYS``) plus one column per lever."""
+        return {k: getattr(self, k) for k in RUN_KEYS} | self.params
+
+
+@dataclass
+class Plan:
+    """An experiment expanded into runs, with what the summary and the report need."""
+
+    name: str
+    kind: Literal["compare", "experiment"]
+    runs: list[Run]
+    variants: list[dict]
+    levers: list[str]
+    counties: list[str]
+    seeds: list[int]
+    days: int | None
+    indicators: list[str]
+    sensitivity: Sensitivity | None
+    scenario_files: list[dict]
+    policy_changes: dict[str, list[str]]
+    out: Path
+
+    @property
+    def baseline(self) -> str:
+        """The variant every other is compared with: the first."""
+        return self.variants[0]["variant"]
+
+    def meta(self) -> dict:
+        """``experiment.json``: what was run (the report's contract)."""
+        s = self.sensitivity
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "days": self.days,
+            "seeds": self.seeds,
+            "baseline": self.baseline,
+            "variants": self.variants,
+            "axes": self.levers,
+            "counties": self.counties,
+            "indicators": self.indicators,
+            "sensitivity": None if s is None else {
+                "method": s.method,
+                "parameters": {k: list(v.range) for k, v in s.levers.items()},
+            },
+            "scenario_files": self.scenario_files,
+            "policy_changes": self.policy_changes,
+            "runs": len(self.runs),
+        }
+
+
+def load_experiment(path: str | Path, *, out: str | Path | None = None) -> Plan:
+    """Read and validate an experiment file and expand it into runs (no simulation yet)."""
+    path = Path(path)
+    spec = load_model(path, ExperimentSpec, "experiment file")
+    return plan(spec, path, out=out)
+
+
+def compare_plan(
+    files: list[str | Path],
+    *,
+    days: int | None = None,
+    replications: int = 1,
+    first_seed: int = 0,
+    out: str | Path = "out/compare",
+) -> Plan:
+    """The plan of ``flowsim compare``: the scenario files side by side, the first as baseline."""
+    spec = ExperimentSpec(
+        name="compare",
+        scenarios=[ScenarioEntry(file=str(Path(f).resolve())) for f in files],
+        replications=replications,
+        first_seed=first_seed,
+        days=days,
+    )
+    return plan(spec, None, out=out, kind="compare")
+
+
+def plan(
+    spec: ExperimentSpec,
+    path: Path | None,
+    *,
+    out: str | Path | None = None,
+    kind: Literal["compare", "experiment"] = "experiment",
+) -> Plan:
+    """Expand an experiment into runs, validating every scenario first (errors before any run)."""
+    here = path.parent if path is not None else Path.cwd()
+    base = _load(here, spec.base, path, "base") if spec.base else None
+    scenarios = []
+    for i, entry in enumerate(spec.scenarios):
+        where = f"scenarios.{i}"
+        s = _load(here, entry.file, path, f"{where}.file") if entry.file else base or _load(
+            here, None, path, "base")
+        s = _override(s, entry.overrides, path, f"{where}.overrides")
+        scenarios.append((entry.name or s.name, s))
+    names = [n for n, _ in scenarios]
+    if len(set(names)) < len(names):
+        raise InputError(path, "scenarios", names, "distinct scenario names (set 'name:')")
+    counties = [(c.name, c) for c in spec.counties] if spec.counties else [(None, None)]
+    levers, points = _design(spec)
+    runs, variants, files, changes = [], [], [], {}
+    for name, scenario in scenarios:
+        for p, point in enumerate(points):
+            variant = name if len(points) == 1 else f"{name} {_point_label(point, p, spec)}"
+            overrides = _point_overrides(spec, point, path)
+            variants.append({"variant": variant, "scenario": name, "point": p, "params": point})
+            for k, (county_name, entry) in enumerate(counties):
+                config = _override(scenario, overrides, path, "sweep")
+                if entry is not None:
+                    if entry.file:
+                        other = _load(here, entry.file, path, f"counties.{k}.file")
+                        config = config.with_county(other)
+                    config = _override(config, entry.overrides, path, f"counties.{k}.overrides")
+                county = county_name or config.county.name
+                n_days = spec.days or config.days
+                if p == 0 and k == 0:
+                    files.append({"variant": name, "file": str(config.file) if config.file
+                                  else None, "yaml": _yaml(config)})
+                    changes[name] = [d.isoformat() for d in config.change_dates()]
+                for r in range(spec.replications):
+                    seed = spec.first_seed + r + k * COUNTY_SEED_STRIDE
+                    runs.append(Run(
+                        run_id=_run_id(variant, county, seed, n_days, config),
+                        variant=variant, scenario=name, point=p, params=point, county=county,
+                        replication=r, seed=seed, days=n_days, keep_results=r == 0,
+                        config=config,
+                    ))
+    if len(points) > 1:
+        changes = {v["variant"]: changes[v["scenario"]] for v in variants}
+    return Plan(
+        name=spec.name,
+        kind=kind,
+        runs=runs,
+        variants=variants,
+        levers=levers,
+        counties=list(dict.fromkeys(r.county for r in runs)),
+        seeds=[spec.first_seed + r for r in range(spec.replications)],
+        days=spec.days,
+        indicators=spec.indicators or list(indicators.INDICATORS),
+        sensitivity=spec.sensitivity,
+        scenario_files=files,
+        policy_changes=changes,
+        out=Path(out) if out is not None else Path(spec.out or f"out/{_slug(spec.name)}"),
+    )
+
+
+def _load(here: Path, file: str | None, path: Path | None, field_: str) -> Scenario:
+    if file is None:
+        return load_scenario(None)
+    target = here / file
+    if not target.is_file():
+        raise InputError(path, field_, file, f"an existing scenario file (looked for {target})")
+    return load_scenario(target)
+
+
+def _override(s: Scenario, overrides: dict, path: Path | None, field_: str) -> Scenario:
+    if not overrides:
+        return s
+    try:
+        return s.with_overrides(overrides)
+    except InputError as err:
+        raise InputError(path, f"{field_}: {err.field}", err.value, err.allowed) from None
+
+
+def _design(spec: ExperimentSpec) -> tuple[list[str], list[dict[str, float]]]:
+    """Lever names and the points (lever → value) of the sweep, sample or sensitivity design."""
+    if spec.sweep:
+        names = list(spec.sweep)
+        grid = itertools.product(*(spec.sweep[n].values for n in names))
+        return names, [dict(zip(names, map(float, vals), strict=True)) for vals in grid]
+    if spec.sample:
+        from scipy.stats import qmc
+
+        names = list(spec.sample.levers)
+        unit = qmc.LatinHypercube(d=len(names), seed=spec.sample.seed).random(spec.sample.n)
+        low, high = zip(*(spec.sample.levers[n].range for n in names), strict=True)
+        return names, [dict(zip(names, map(float, row), strict=True))
+                       for row in qmc.scale(unit, low, high)]
+    if spec.sensitivity:
+        names = list(spec.sensitivity.levers)
+        return names, [dict(zip(names, map(float, row), strict=True))
+                       for row in _salib_sample(spec.sensitivity)]
+    return [], [{}]
+
+
+def _problem(s: Sensitivity) -> dict:
+    return {"num_vars": len(s.levers), "names": list(s.levers),
+            "bounds": [list(v.range) for v in s.levers.values()]}
+
+
+def _salib_sample(s: Sensitivity) -> np.ndarray:
+    if s.method == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(_problem(s), s.trajectories, num_levels=s.levels, seed=s.seed)
+    from SALib.sample import sobol
+
+    return sobol.sample(_problem(s), s.samples, calc_second_order=False, seed=s.seed)
+
+
+def _point_label(point: dict[str, float], p: int, spec: ExperimentSpec) -> str:
+    if spec.sweep:
+        return " ".join(f"{k.rsplit('.', 1)[-1]}={v:g}" for k, v in point.items())
+    return f"#{p}"
+
+
+def _point_overrides(spec: ExperimentSpec, point: dict[str, float], path: Path | None) -> dict:
+    levers = spec.sweep or (spec.sample.levers if spec.sample else None) or (
+        spec.sensitivity.levers if spec.sensitivity else {})
+    overrides = {}
+    for name in point:
+        sets = levers[name].set or {name: name}
+        for target, expr in sets.items():
+            try:
+                overrides[target] = evaluate(expr, point)
+            except ValueError as err:
+                raise InputError(path, f"{name}.set.{target}", expr, str(err)) from None
+    return overrides
+
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+        ast.Div: operator.truediv, ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def evaluate(expr: float | str, names: dict[str, float]) -> float:
+    """The value of ``expr``: a number, or arithmetic (+ − × /) on numbers and lever names."""
+    if isinstance(expr, int | float):
+        return float(expr)
+    allowed = "arithmetic (+ - * / parentheses) on numbers and the lever names " + ", ".join(names)
+
+    def ev(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.operand))
+        raise ValueError(allowed)
+
+    if expr in names:  # a lever named by its own dotted path
+        return names[expr]
+    try:
+        return ev(ast.parse(expr, mode="eval").body)
+    except (SyntaxError, ZeroDivisionError):
+        raise ValueError(allowed) from None
+
+
+def _yaml(s: Scenario) -> str:
+    import yaml
+
+    return yaml.safe_dump(s.raw(), allow_unicode=True, sort_keys=False)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_") or "run"
+
+
+def _run_id(variant: str, county: str, seed: int, days: int, config: Scenario) -> str:
+    """Readable and unique: changes to the scenario's content give a new id (no stale reuse)."""
+    digest = hashlib.sha1(
+        json.dumps([config.model_dump(mode="json"), days, seed], sort_keys=True,
+                   default=str).encode()
+    ).hexdigest()[:10]
+    return f"{_slug(variant)[:60]}-{_slug(county)[:30]}-s{seed}-{digest}"
+
+
+# ---------------------------------------------------------------------------------------------
+# one run (in a worker) and its files
+
+
+@dataclass
+class RunOutput:
+    """What a worker sends back: indicators, monthly headline indicators, the counters' window."""
+
+    indicators: pd.DataFrame
+    monthly: pd.DataFrame
+    window: dict
+    results: Results | None
+
+
+def simulate(run: Run, keep: list[str]) -> RunOutput:
+    """Run one simulation (in any process) and return its tables; writes nothing."""
+    res = run_scenario(run.config, days=run.days, seed=run.seed)
+    table = res.indicators[res.indicators.indicator.isin(keep)][["indicator", "value"]]
+    monthly = res.monthly(list(indicators.HEADLINE))
+    return RunOutput(table.reset_index(drop=True), monthly, window_to_json(res.window()),
+                     res if run.keep_results else None)
+
+
+def window_to_json(w: indicators.Window) -> dict:
+    """A counters window as plain JSON data."""
+    return {f.name: (v.tolist() if isinstance(v := getattr(w, f.name), np.ndarray) else v)
+            for f in fields(w)}
+
+
+def window_from_json(data: dict) -> indicators.Window:
+    """Inverse of ``window_to_json``."""
+    plain = {"days", "residents", "settlement_fund_extra"}
+    return indicators.Window(**{
+        k: v if k in plain else tuple(map(tuple, v)) if k == "cost_by_year" else np.asarray(v)
+        for k, v in data.items()
+    })
+
+
+def write_run(runs_dir: Path, run: Run, output: RunOutput) -> Path:
+    """Write a finished run to ``runs_dir/<run_id>/`` atomically (a folder rename)."""
+    final = runs_dir / run.run_id
+    tmp = runs_dir / f".{run.run_id}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    keys = run.keys()
+    for name, table in (("indicators", output.indicators), ("monthly", output.monthly)):
+        table.assign(**keys)[[*keys, *table.columns]].to_parquet(tmp / f"{name}.parquet",
+                                                                  index=False)
+    (tmp / "window.json").write_text(json.dumps(output.window), "utf-8")
+    if output.results is not None:
+        output.results.save(tmp / "results")
+    try:
+        os.replace(tmp, final)
+    except OSError:  # another process finished the same run first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def is_done(runs_dir: Path, run: Run) -> bool:
+    """Whether the run's folder exists (folders appear only complete, by rename)."""
+    return (runs_dir / run.run_id / "window.json").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# execution
+
+
+@contextmanager
+def executor(workers: int | None = None, dask: str | None = None) -> Iterator[Executor]:
+    """A ``concurrent.futures`` executor for the runs.
+
+    ``dask``: a scheduler address, or ``"local"`` for a ``LocalCluster`` of ``workers``
+    processes; then Dask's own executor is used. Otherwise ``workers`` processes (default: one per
+    core); ``workers=1`` runs in this process, one run after another.
+    """
+    if dask is not None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError(None, "--dask", dask,
+                             "Dask installed: pip install 'flowsim[dask]'") from None
+        cluster = None
+        if dask == "local":
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                   threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+        try:
+            client = Client(cluster if cluster is not None else dask, timeout="20s")
+        except OSError as err:
+            if cluster is not None:
+                cluster.close()
+            raise InputError(None, "--dask", dask,
+                             f"the address of a running Dask scheduler ({err})") from None
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            yield pool
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("forkserver")) as pool:
+        yield pool
+
+
+def execute(
+    plan: Plan,
+    pool: Executor,
+    *,
+    on_start: Callable[[int, int], None] | None = None,
+    on_run: Callable[[Run], None] | None = None,
+) -> ExperimentResults:
+    """Run what is not done yet, write each run as it finishes, then write the summary files.
+
+    Args:
+        plan: the runs (``load_experiment`` or ``compare_plan``).
+        pool: a ``concurrent.futures`` executor (see ``executor``).
+        on_start: called with (runs already done, runs to do) before the first submission.
+        on_run: called after each run is written (progress bars).
+    """
+    runs_dir = _prepare(plan.out)
+    todo = [r for r in plan.runs if not is_done(runs_dir, r)]
+    if on_start is not None:
+        on_start(len(plan.runs) - len(todo), len(todo))
+    pending: dict[Future, Run] = {pool.submit(simulate, r, plan.indicators): r for r in todo}
+    failed: list[BaseException] = []
+    try:
+        for future in as_completed(pending):
+            run = pending[future]
+            if future.exception() is not None:  # keep going: the other runs are still worth it
+                failed.append(future.exception())
+                continue
+            write_run(runs_dir, run, future.result())
+            if on_run is not None:
+                on_run(run)
+    finally:
+        for future in pending:
+            future.cancel()
+    if failed:
+        raise failed[0]
+    return collect(plan)
+
+
+def _prepare(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "runs").mkdir(exist_ok=True)
+    except OSError as err:
+        raise InputError(None, "--out", str(out),
+                         f"a folder that can be created ({err.strerror})") from None
+    return out / "runs"
+
+
+# ---------------------------------------------------------------------------------------------
+# summary: CIs, paired differences, province totals, sensitivity indices
+
+
+def collect(plan: Plan) -> ExperimentResults:
+    """Read every run of the plan, add provinces up, summarise and write the summary files."""
+    runs_dir = plan.out / "runs"
+    table = pd.concat([pd.read_parquet(runs_dir / r.run_id / "indicators.parquet")
+                       for r in plan.runs], ignore_index=True)
+    monthly = pd.concat([pd.read_parquet(runs_dir / r.run_id / "monthly.parquet")
+                         for r in plan.runs], ignore_index=True)
+    if len(plan.counties) > 1:
+        table = pd.concat([table, _province(plan, runs_dir)], ignore_index=True)
+    summary = summarise(table, plan.levers)
+    differences = paired_differences(table, plan.baseline, plan.levers)
+    sens = sensitivity_indices(plan, table)
+    files = {"indicators": table, "monthly": monthly, "summary": summary,
+             "differences": differences}
+    if sens is not None:
+        files["sensitivity"] = sens
+    for name, frame in files.items():
+        _atomic_parquet(frame, plan.out / f"{name}.parquet")
+    _atomic_text(json.dumps(plan.meta(), indent=2, ensure_ascii=False, default=str),
+                 plan.out / "experiment.json")
+    return ExperimentResults.load(plan.out)
+
+
+def _province(plan: Plan, runs_dir: Path) -> pd.DataFrame:
+    """Indicators of the counties added up (counters summed, then indicators computed)."""
+    rows = []
+    groups: dict[tuple[str, int], list[Run]] = {}
+    for r in plan.runs:
+        groups.setdefault((r.variant, r.replication), []).append(r)
+    for (_, replication), members in groups.items():
+        windows = [window_from_json(json.loads((runs_dir / r.run_id / "window.json")
+                                               .read_text("utf-8"))) for r in members]
+        values = indicators.compute(add_windows(windows))
+        first = members[0]
+        keys = first.keys() | {"run_id": f"{PROVINCE}-{first.run_id}", "county": PROVINCE,
+                               "seed": plan.seeds[replication]}
+        rows += [keys | {"indicator": k, "value": values[k]} for k in plan.indicators]
+    return pd.DataFrame(rows)
+
+
+def add_windows(windows: list[indicators.Window]) -> indicators.Window:
+    """Counters of several counties over the same period, added up (a province)."""
+    first = windows[0]
+    years: dict[int, list] = {}
+    for w in windows:
+        for year, days, bill in w.cost_by_year:
+            years.setdefault(year, [days, 0.0])[1] += bill
+    summed = {f.name: sum(getattr(w, f.name) for w in windows) for f in fields(first)
+              if f.name not in ("days", "cost_by_year")}
+    return indicators.Window(
+        days=first.days,
+        cost_by_year=tuple((y, d, b) for y, (d, b) in sorted(years.items())),
+        **summed,
+    )
+
+
+def _interval(values: pd.Series) -> pd.Series:
+    """Mean and 95 % t-interval of the mean (nan interval for a single value)."""
+    from scipy import stats
+
+    v = values.to_numpy(float)
+    n, mean = len(v), float(np.mean(v))
+    half = float(stats.t.ppf(0.975, n - 1) * np.std(v, ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    return pd.Series({"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half})
+
+
+def summarise(table: pd.DataFrame, levers: list[str]) -> pd.DataFrame:
+    """Mean and 95 % interval over replications per variant × county × indicator, with labels."""
+    keys = ["variant", "scenario", "point", *levers, "county", "indicator"]
+    out = (table.groupby(keys, sort=False, dropna=False).value.apply(_interval).unstack()
+           .reset_index())
+    return _labelled(out).astype({"n": int})
+
+
+def paired_differences(table: pd.DataFrame, baseline: str, levers: list[str]) -> pd.DataFrame:
+    """Variant − baseline per seed (common random numbers), mean and 95 % paired interval."""
+    base = table[table.variant == baseline][["county", "seed", "indicator", "value"]]
+    other = table[table.variant != baseline].merge(
+        base, on=["county", "seed", "indicator"], suffixes=("", "_baseline"))
+    other["diff"] = other.value - other.value_baseline
+    keys = ["variant", "scenario", "point", *levers, "county", "indicator"]
+    if other.empty:
+        return pd.DataFrame(columns=[*keys, "baseline", "n_pairs", "diff_mean", "diff_ci_low",
+                                     "diff_ci_high", "label_en", "label_zh", "unit"])
+    out = other.groupby(keys, sort=False, dropna=False)["diff"].apply(_interval).unstack()
+    out = out.rename(columns={"n": "n_pairs", "mean": "diff_mean", "ci_low": "diff_ci_low",
+                              "ci_high": "diff_ci_high"}).reset_index()
+    out.insert(len(keys), "baseline", baseline)
+    return _labelled(out).astype({"n_pairs": int})
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    ind = indicators.INDICATORS
+    return frame.assign(
+        label_en=frame.indicator.map(lambda n: ind[n].label_en),
+        label_zh=frame.indicator.map(lambda n: ind[n].label_zh),
+        unit=frame.indicator.map(lambda n: ind[n].unit),
+    )
+
+
+def sensitivity_indices(plan: Plan, table: pd.DataFrame) -> pd.DataFrame | None:
+    """SALib indices per scenario × county × indicator from the mean over replications."""
+    s = plan.sensitivity
+    if s is None:
+        return None
+    problem = _problem(s)
+    design = np.array([[v["params"][n] for n in problem["names"]]
+                       for v in plan.variants if v["scenario"] == plan.variants[0]["scenario"]])
+    rows = []
+    means = table.groupby(["scenario", "county", "indicator", "point"]).value.mean()
+    for (scenario, county, ind), y in means.groupby(level=[0, 1, 2]):
+        y = y.droplevel([0, 1, 2]).sort_index().to_numpy(float)
+        if not np.all(np.isfinite(y)):
+            continue
+        if s.method == "morris":
+            from SALib.analyze import morris
+
+            res = morris.analyze(problem, design, y, num_levels=s.levels, seed=s.seed)
+            cols = ("mu", "mu_star", "mu_star_conf", "sigma")
+        else:
+            from SALib.analyze import sobol
+
+            res = sobol.analyze(problem, y, calc_second_order=False, seed=s.seed)
+            cols = ("S1", "S1_conf", "ST", "ST_conf")
+        for j, name in enumerate(problem["names"]):
+            rows.append({"method": s.method, "scenario": scenario, "county": county,
+                         "indicator": ind, "parameter": name}
+                        | {c: float(res[c][j]) for c in cols})
+    return _labelled(pd.DataFrame(rows))
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _atomic_text(text: str, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading an experiment folder
+
+
+@dataclass
+class ExperimentResults:
+    """An experiment folder as DataFrames (see the module docstring for the files)."""
+
+    path: Path
+    meta: dict
+    indicators: pd.DataFrame
+    monthly: pd.DataFrame
+    summary: pd.DataFrame
+    differences: pd.DataFrame
+    sensitivity: pd.DataFrame | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExperimentResults:
+        """Read a folder written by ``execute``."""
+        path = Path(path)
+        needed = ["experiment.json", *(f"{n}.parquet" for n in
+                                       ("indicators", "monthly", "summary", "differences"))]
+        missing = [n for n in needed if not (path / n).is_file()]
+        if missing:
+            raise InputError(path, "files", ", ".join(missing),
+                             "an experiment folder written by 'flowsim experiment' or "
+                             "'flowsim compare'")
+        sens = path / "sensitivity.parquet"
+        return cls(
+            path,
+            json.loads((path / "experiment.json").read_text("utf-8")),
+            *(pd.read_parquet(path / f"{n}.parquet")
+              for n in ("indicators", "monthly", "summary", "differences")),
+            pd.read_parquet(sens) if sens.is_file() else None,
+        )
+
+    def example(self, variant: str, county: str | None = None) -> Results:
+        """Full results of the first replication of ``variant`` (in ``county``, default first)."""
+        rows = self.indicators[(self.indicators.variant == variant)
+                               & (self.indicators.replication == 0)
+                               & (self.indicators.county != PROVINCE)]
+        if county is not None:
+            rows = rows[rows.county == county]
+        if rows.empty:
+            raise KeyError(f"no run of variant {variant!r}; variants: "
+                           + ", ".join(v["variant"] for v in self.meta["variants"]))
+        return Results.load(self.path / "runs" / rows.run_id.iloc[0] / "results")
+
+
+def run_experiment(scenario: Scenario | str | Path | None = None, *, days: int | None = None,
+                   seed: int = 0, **params: float) -> dict[str, float]:
+    """One run with parameters set by name; returns every indicator (for EMA Workbench).
+
+    Parameter names are scenario paths with ``.`` or ``__`` between parts, e.g.
+    ``benefits__resident__inpatient__rate__value__township=0.9``.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if params:
+        scenario = scenario.with_overrides({k.replace("__", "."): v for k, v in params.items()})
+    res = run_scenario(scenario, days=days, seed=seed)
+    return dict(zip(res.indicators.indicator, res.indicators.value.astype(float), strict=True))
