@@ -3,8 +3,19 @@
 from flowsim.api import run
 from flowsim.config import Scenario, load_scenario
 from flowsim.errors import InputError
+from flowsim.experiments import ExperimentResults, compare, run_experiment
 from flowsim.model import CountyModel
 from flowsim.results import Results
 
-__all__ = ["CountyModel", "InputError", "Results", "Scenario", "load_scenario", "run"]
+__all__ = [
+    "CountyModel",
+    "ExperimentResults",
+    "InputError",
+    "Results",
+    "Scenario",
+    "compare",
+    "load_scenario",
+    "run",
+    "run_experiment",
+]
 __version__ = "0.1.0"

@@ -165,7 +165,7 @@ class Run:
     replication: int
     seed: int
     days: int
-    keep_results: bool  # the first replication keeps its full results for the report
+    keep_results: bool  # the first replication in the first county keeps its full results
     config: Scenario = field(repr=False, compare=False)
 
     def keys(self) -> dict[str, Any]:
@@ -291,7 +291,7 @@ def plan(
                     runs.append(Run(
                         run_id=_run_id(variant, county, seed, n_days, config),
                         variant=variant, scenario=name, point=p, params=point, county=county,
-                        replication=r, seed=seed, days=n_days, keep_results=r == 0,
+                        replication=r, seed=seed, days=n_days, keep_results=r == 0 and k == 0,
                         config=config,
                     ))
     if len(points) > 1:
@@ -781,17 +781,32 @@ class ExperimentResults:
             pd.read_parquet(sens) if sens.is_file() else None,
         )
 
-    def example(self, variant: str, county: str | None = None) -> Results:
-        """Full results of the first replication of ``variant`` (in ``county``, default first)."""
+    def example(self, variant: str) -> Results:
+        """Full results of ``variant``'s first replication in the first county (for the report)."""
         rows = self.indicators[(self.indicators.variant == variant)
                                & (self.indicators.replication == 0)
-                               & (self.indicators.county != PROVINCE)]
-        if county is not None:
-            rows = rows[rows.county == county]
+                               & (self.indicators.county == self.meta["counties"][0])]
         if rows.empty:
             raise KeyError(f"no run of variant {variant!r}; variants: "
                            + ", ".join(v["variant"] for v in self.meta["variants"]))
         return Results.load(self.path / "runs" / rows.run_id.iloc[0] / "results")
+
+
+def compare(
+    files: list[str | Path],
+    *,
+    days: int | None = None,
+    replications: int = 1,
+    first_seed: int = 0,
+    out: str | Path = "out/compare",
+    workers: int | None = None,
+    dask: str | None = None,
+) -> ExperimentResults:
+    """Run scenario files side by side (the first is the baseline), as ``flowsim compare``."""
+    the_plan = compare_plan(files, days=days, replications=replications, first_seed=first_seed,
+                            out=out)
+    with executor(workers, dask) as pool:
+        return execute(the_plan, pool)
 
 
 def run_experiment(scenario: Scenario | str | Path | None = None, *, days: int | None = None,

@@ -1,5 +1,6 @@
 """Experiments: plans, engines, resuming, paired differences, provinces, sweeps, sensitivity."""
 
+import json
 import os
 import signal
 import subprocess
@@ -245,7 +246,11 @@ def test_province_adds_counties_up(folder):
         res = execute(load_experiment(path, out=folder / "prov_out"), pool)
     t = res.indicators[res.indicators.indicator == "visits_per_capita"]
     assert set(t.county) == {"big", "little", "csv", "province"}
-    residents = {c: res.example("a", c).meta["residents"] for c in ("big", "little", "csv")}
+    runs = t[t.county != "province"].drop_duplicates("county").set_index("county").run_id
+    residents = {c: json.loads((res.path / "runs" / runs[c] / "window.json").read_text())
+                 ["residents"] for c in ("big", "little", "csv")}
+    assert residents["little"] == 6000
+    assert res.example("a").meta["residents"] == residents["big"]  # full results: first county
     for _, g in t.groupby("replication"):
         v = g.set_index("county").value
         weighted = sum(v[c] * n for c, n in residents.items()) / sum(residents.values())
