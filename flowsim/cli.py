@@ -9,13 +9,21 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from flowsim import indicators
+from flowsim import experiments, indicators
 from flowsim.api import run as run_scenario
 from flowsim.config import load_scenario
 from flowsim.errors import InputError
+from flowsim.report import write_report
 from flowsim.results import Results
 
 app = typer.Typer(
@@ -37,6 +45,12 @@ if not console.is_terminal:  # piped or captured output: keep each table row on 
 err_console = Console(stderr=True)
 
 
+ReportFlag = Annotated[
+    bool, typer.Option("--report", help="Also write report.html (interactive, Chinese and "
+                       "English) into the output folder (for run without --out: here).")
+]
+
+
 @app.command()
 def run(
     config: Annotated[
@@ -51,6 +65,7 @@ def run(
     out: Annotated[
         Path | None, typer.Option(help="Folder for daily counters and the run summary (Parquet).")
     ] = None,
+    report: ReportFlag = False,
 ) -> None:
     """Run one scenario, print its indicators, and optionally write the results."""
     scenario = load_scenario(config)
@@ -81,6 +96,265 @@ def run(
         console.print(
             f"wrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written)
         )
+    if report:
+        console.print(f"wrote {write_report(results, (out or Path('.')) / 'report.html')}")
+
+
+@app.command("report")
+def report_command(
+    results_dir: Annotated[
+        Path, typer.Argument(help="Results folder of 'flowsim run --out', 'flowsim compare' or "
+                             "'flowsim experiment'.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "report.html"),
+    lang: Annotated[
+        str, typer.Option(help="Language: both (a switch in the page, Chinese first), zh or en.")
+    ] = "both",
+) -> None:
+    """Write an interactive, self-contained HTML report (Plotly) of a run or an experiment."""
+    console.print(f"wrote {write_report(results_dir, output, lang=lang)}")
+
+
+Workers = Annotated[
+    int | None,
+    typer.Option(min=1, max=1024, help="Worker processes (default: one per core; 1 = in this "
+                 "process, one run after another)."),
+]
+DaskAddress = Annotated[
+    str | None,
+    typer.Option("--dask", help="Run on a Dask cluster: a scheduler address "
+                 "(tcp://host:8786), or 'local' for a LocalCluster on this machine."),
+]
+
+
+@app.command()
+def compare(
+    configs: Annotated[
+        list[Path], typer.Argument(help="Scenario files; the first is the baseline.")
+    ],
+    days: Annotated[
+        int | None, typer.Option(min=1, max=36500, help="Days (default: each scenario's 'days').")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=1, max=10000, help="Seeds per scenario.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
+    out: Annotated[Path, typer.Option(help="Folder for the runs and summary tables.")] = Path(
+        "out/compare"),
+    workers: Workers = None,
+    dask: DaskAddress = None,
+    report: ReportFlag = False,
+) -> None:
+    """Run scenarios side by side under common random numbers; differences from the first."""
+    plan = experiments.compare_plan(configs, days=days, replications=replications,
+                                    first_seed=seed, out=out)
+    _execute(plan, workers, dask, report)
+
+
+@app.command()
+def experiment(
+    file: Annotated[Path, typer.Argument(help="Experiment file (YAML), e.g. experiments/*.yaml.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: the file's 'out', or out/NAME).")
+    ] = None,
+    workers: Workers = None,
+    dask: DaskAddress = None,
+    report: ReportFlag = False,
+) -> None:
+    """Run an experiment file: scenarios × sweep × counties × replications, with 95 % intervals.
+
+    Finished runs are kept in OUT/runs; running the same experiment again skips them.
+    """
+    _execute(experiments.load_experiment(file, out=out), workers, dask, report)
+
+
+def _execute(plan: experiments.Plan, workers: int | None, dask: str | None,
+             report: bool) -> None:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+    ) as progress:
+        task = progress.add_task(f"{plan.name}", total=len(plan.runs))
+
+        def started(done: int, todo: int) -> None:
+            progress.update(task, completed=done)
+            if done:
+                progress.console.print(f"{done} of {len(plan.runs)} runs already done in "
+                                       f"{plan.out}/runs: skipping them")
+
+        with experiments.executor(workers, dask) as pool:
+            results = experiments.execute(plan, pool, on_start=started,
+                                          on_run=lambda _: progress.advance(task))
+    for table in experiment_tables(results):
+        console.print(table)
+    console.print(f"wrote {plan.out}/: indicators, monthly, summary, differences"
+                  + (", sensitivity" if results.sensitivity is not None else "")
+                  + " (.parquet), experiment.json and runs/")
+    if report:
+        console.print(f"wrote {write_report(plan.out, plan.out / 'report.html')}")
+
+
+def experiment_tables(results: experiments.ExperimentResults) -> list[Table]:
+    """Tables of an experiment: mean [95 % interval] and paired Δ, and sensitivity indices."""
+    meta = results.meta
+    kept = [n for n in indicators.HEADLINE if n in meta["indicators"]] or meta["indicators"]
+    county = experiments.PROVINCE if len(meta["counties"]) > 1 else meta["counties"][0]
+    s = results.summary[(results.summary.county == county) & results.summary.indicator.isin(kept)]
+    d = results.differences[results.differences.county == county]
+    n = len(meta["seeds"])
+    where = f"{county}, {n} replication{'s' if n > 1 else ''}, mean [95 % interval]"
+    tables = []
+    variants = [v["variant"] for v in meta["variants"]]
+    if len(variants) <= 6:  # indicators down, variants across
+        table = Table(title=f"{meta['name']}: {where}; Δ = paired difference from "
+                      f"{meta['baseline']}", title_justify="left")
+        table.add_column("indicator")
+        table.add_column("指标")
+        for v in variants:
+            table.add_column(v, justify="right")
+        for name in kept:
+            ind = indicators.INDICATORS[name]
+            cells = []
+            for v in variants:
+                row = s[(s.variant == v) & (s.indicator == name)]
+                diff = d[(d.variant == v) & (d.indicator == name)]
+                text = _ci(row, "mean", "ci_low", "ci_high", ind.unit)
+                if not diff.empty:
+                    text += "\nΔ " + _ci(diff, "diff_mean", "diff_ci_low", "diff_ci_high",
+                                         ind.unit, sign=True)
+                cells.append(text)
+            table.add_row(ind.label_en, ind.label_zh, *cells)
+        tables.append(table)
+    else:  # variants down, a few indicators across
+        shown = kept[:4]
+        table = Table(title=f"{meta['name']}: {where}", title_justify="left")
+        table.add_column("variant")
+        for name in shown:
+            ind = indicators.INDICATORS[name]
+            table.add_column(f"{ind.label_en}\n{ind.label_zh}", justify="right")
+        for v in variants:
+            table.add_row(v, *(_ci(s[(s.variant == v) & (s.indicator == name)], "mean",
+                                   "ci_low", "ci_high", indicators.INDICATORS[name].unit)
+                               for name in shown))
+        tables.append(table)
+    if results.sensitivity is not None and not results.sensitivity.empty:
+        sens = results.sensitivity[(results.sensitivity.county == county)
+                                   & results.sensitivity.indicator.isin(kept)]
+        morris = sens.method.iloc[0] == "morris"
+        main, conf = ("mu_star", "mu_star_conf") if morris else ("ST", "ST_conf")
+        table = Table(title=f"sensitivity ({sens.method.iloc[0]}): {main} ± 95 % "
+                      "half-width per parameter", title_justify="left")
+        table.add_column("indicator")
+        params = list(dict.fromkeys(sens.parameter))
+        for p in params:
+            table.add_column(p, justify="right")
+        for name in kept:
+            rows = sens[sens.indicator == name].set_index("parameter")
+            if rows.empty:
+                continue
+            table.add_row(indicators.INDICATORS[name].label_en,
+                          *(f"{rows.at[p, main]:.3g} ± {rows.at[p, conf]:.2g}" for p in params))
+        tables.append(table)
+    return tables
+
+
+def _ci(rows, mean: str, low: str, high: str, unit: str, sign: bool = False) -> str:
+    """'mean [low, high]' in the indicator's unit (fractions as %; differences as points)."""
+    if rows.empty or not math.isfinite(rows.iloc[0][mean]):
+        return "n/a"
+    r = rows.iloc[0]
+    scale, suffix = (100, " pts" if sign else " %") if unit.startswith("fraction") else (1, "")
+    m, lo, hi = (scale * r[k] for k in (mean, low, high))
+    size = max(abs(m), abs(lo) if math.isfinite(lo) else 0)
+    digits = ",.0f" if size >= 100 else ".1f" if size >= 10 or scale == 100 else (
+        ".2f" if size >= 1 else ".3f")
+    text = f"{m:{'+' if sign else ''}{digits}}"
+    if math.isfinite(lo):
+        text += f" [{lo:{digits}}, {hi:{digits}}]"
+    return text + suffix
+
+
+@app.command()
+def calibrate(
+    config: Annotated[Path, typer.Argument(help="Scenario YAML file whose parameters are fitted.")],
+    targets: Annotated[
+        Path, typer.Option(help="Targets file (YAML), e.g. configs/targets/national.yaml.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Calibrated scenario to write (extends CONFIG).")
+    ] = Path("calibrated.yaml"),
+) -> None:
+    """Fit the targets file's free parameters to its target indicators (scipy least squares).
+
+    Every evaluation runs the same seeds (common random numbers). Prints target vs achieved with
+    95 % intervals across the seeds, and writes a scenario that extends CONFIG with the fitted
+    values and their provenance.
+    """
+    from flowsim import calibrate as calibration  # scipy is only needed here
+
+    scenario = load_scenario(config)
+    spec = calibration.load_targets(targets)
+    runs = spec.runs
+    err_console.print(
+        f"fitting {len(spec.parameters)} parameters of {config} to {len(spec.fitted)} targets "
+        f"of {targets}: {len(runs.seeds)} seeds × {runs.days} days per evaluation")
+
+    def progress(n: int, x, errors) -> None:
+        shown = ", ".join(f"{v:.4g}" for v in x)
+        err_console.print(f"  evaluation {n:>3}: x = [{shown}]  "
+                          f"largest error {max(abs(errors)):.2f} tolerances", highlight=False)
+
+    fit = calibration.calibrate(scenario, spec, on_evaluation=progress)
+    console.print(calibration_tables(fit))
+    status = "converged" if fit.converged else "[bold red]did not converge[/]"
+    console.print(f"{status}: {fit.message}; {fit.iterations} iterations, {fit.evaluations} "
+                  f"evaluations ({fit.simulations} runs), {fit.seconds:.0f} s")
+    written = calibration.write_calibrated(fit, out)
+    console.print(f"wrote {written}")
+    if not fit.converged:
+        raise typer.Exit(1)
+
+
+def calibration_tables(fit) -> Table:
+    """Fitted parameters and target vs achieved (95 % intervals across seeds) of a calibration."""
+    params = Table(title="free parameters", title_justify="left")
+    for col in ("parameter", "bounds", "start", "fitted"):
+        params.add_column(col, justify="left" if col == "parameter" else "right")
+    for p, a, b in zip(fit.spec.parameters, fit.x0, fit.x, strict=True):
+        params.add_row(p.path + (" (× scale)" if p.scale else ""),
+                       f"[{p.bounds[0]:g}, {p.bounds[1]:g}]", f"{a:.4g}", f"{b:.4g}")
+    table = Table(title=f"target vs achieved ({fit.spec.file}, mean and 95 % interval over "
+                  f"{len(fit.spec.runs.seeds)} seeds)", title_justify="left")
+    for col in ("indicator", "指标", "target", "start", "achieved", "95 % interval",
+                "error / tol.", "fit"):
+        table.add_column(col, justify="left" if col in ("indicator", "指标", "fit") else "right")
+    for name, t in fit.spec.targets.items():
+        ind = indicators.INDICATORS[name]
+        achieved = fit.achieved[name]
+        lo, hi = achieved.interval()
+        table.add_row(
+            ind.label_en, ind.label_zh,
+            f"{_fmt3(t.value, ind.unit)} ± {_fmt3(t.band, ind.unit)}",
+            _fmt3(fit.start_achieved[name].mean, ind.unit), _fmt3(achieved.mean, ind.unit),
+            f"[{_fmt3(lo, ind.unit)}, {_fmt3(hi, ind.unit)}]",
+            f"{fit.error(name):+.2f}",
+            ("within" if fit.within(name) else "[bold red]outside[/]") if t.fit else "reported",
+        )
+    grid = Table.grid()
+    grid.add_row(params)
+    grid.add_row(table)
+    return grid
+
+
+def _fmt3(value: float, unit: str) -> str:
+    """Like ``_fmt``, with three significant digits for small non-fraction values."""
+    if unit.startswith("fraction") or math.isnan(value) or abs(value) >= 100:
+        return _fmt(value, unit)
+    return f"{value:.3g}"
 
 
 def indicator_table(results: Results, *, title: str) -> Table:

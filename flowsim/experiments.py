@@ -781,6 +781,24 @@ class ExperimentResults:
             pd.read_parquet(sens) if sens.is_file() else None,
         )
 
+    def plot(self, kind: str = "differences", lang: str = "en"):
+        """One Plotly figure of the experiment, as in its HTML report (for notebooks).
+
+        Args:
+            kind: "headline", "differences", "monthly", "dose_response", "sensitivity",
+                "equity", or a per-scenario figure ("tiers", "fund_flow", "referrals", "map",
+                "settlement") where the data exist.
+            lang: "en" or "zh".
+        """
+        from flowsim import figures, report
+
+        data = report.load(self.path)
+        if kind not in data.tables or data.tables[kind].empty:
+            raise ValueError(f"no {kind!r} figure for this experiment; available: "
+                             + ", ".join(k for k, t in data.tables.items() if not t.empty))
+        return figures.draw(kind, data.tables[kind], lang, policy_changes=data.policy_changes,
+                            axes=data.axes)
+
     def example(self, variant: str) -> Results:
         """Full results of ``variant``'s first replication in the first county (for the report)."""
         rows = self.indicators[(self.indicators.variant == variant)

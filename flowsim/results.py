@@ -221,13 +221,15 @@ class Results:
         ]
         return pd.DataFrame(rows)
 
-    def monthly(self) -> pd.DataFrame:
-        """Indicators by calendar month: columns month, indicator, value (tidy)."""
+    def monthly(self, names: list[str] | None = None) -> pd.DataFrame:
+        """Indicators (default: all) by calendar month: columns month, indicator, value (tidy)."""
         months = pd.period_range(self.start_date, periods=self.days, freq="D").to_timestamp()
         frames = []
         for m in sorted({d.to_period("M") for d in months}):
             table = self.indicators_for(m.start_time.date(), (m + 1).start_time.date())
             table.insert(0, "month", m.start_time)
+            if names is not None:
+                table = table[table.indicator.isin(names)]
             frames.append(table[["month", "indicator", "value"]])
         return pd.concat(frames, ignore_index=True)
 
@@ -237,6 +239,18 @@ class Results:
         if hit.empty:
             raise KeyError(f"unknown indicator {name!r}; known: {', '.join(indicators.INDICATORS)}")
         return float(hit.iloc[0])
+
+    def plot(self, kind: str = "headline", lang: str = "en"):
+        """One Plotly figure of the run, as in the HTML report (for notebooks).
+
+        Args:
+            kind: "headline", "monthly", "tiers", "fund_flow", "referrals", "map",
+                "settlement" or "equity".
+            lang: "en" or "zh".
+        """
+        from flowsim.figures import for_results
+
+        return for_results(self, kind, lang)
 
     @staticmethod
     def _settled(d: pd.DataFrame, table: pd.DataFrame, column: str) -> float:

@@ -159,6 +159,15 @@ def test_dask_local_cluster_gives_identical_results(compared, folder):
     pd.testing.assert_frame_equal(sorted_table(sequential), sorted_table(res))
 
 
+def test_plot_gives_the_report_figures(compared):
+    _, res = compared
+    fig = res.plot("differences", lang="zh")
+    assert fig.data and "基层" in json.dumps(fig.to_plotly_json(), ensure_ascii=False, default=str)
+    assert res.plot("monthly").data
+    with pytest.raises(ValueError, match="dose_response"):
+        res.plot("dose_response")
+
+
 def test_every_run_is_kept_with_full_results_for_the_first_replication(compared):
     _, res = compared
     runs = res.path / "runs"

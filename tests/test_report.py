@@ -1,0 +1,224 @@
+"""The HTML report and the figures: contents per kind of results, escaping, offline, errors."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import plotly.graph_objects as go
+import plotly.offline
+import pytest
+
+from flowsim import report
+from flowsim.errors import InputError
+from flowsim.results import Results
+
+ROOT = Path(__file__).resolve().parents[1]
+XSS = "<script>alert(1)</script>"
+RUN_FIGURES = ("headline", "monthly", "tiers", "fund_flow", "referrals", "map", "settlement",
+               "equity")
+
+
+def small_yaml(path: Path, parent: str, name: str, residents: int = 20000) -> Path:
+    """A scenario extending ``parent`` on a small county."""
+    villages, townships = (40, 4) if residents >= 20000 else (12, 2)
+    path.write_text(
+        f"extends: {(ROOT / 'configs' / parent).as_posix()}\nname: '{name}'\n"
+        f"county:\n  synthetic:\n    population: {{value: {residents}}}\n"
+        f"    villages: {{value: {villages}}}\n    townships: {{value: {townships}}}\n",
+        encoding="utf-8")
+    return path
+
+
+def flowsim_cli(*args):
+    return subprocess.run([sys.executable, "-m", "flowsim", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def decoded(page: str) -> str:
+    """The page with the \\uXXXX escapes of the figures' JSON decoded."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
+
+
+def figure_ids(page: str) -> set[str]:
+    return set(re.findall(r'id="fig-([a-z_]+)-(?:zh|en)"', page))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("report")
+
+
+@pytest.fixture(scope="module")
+def compare_dir(folder):
+    """``flowsim compare`` of a small baseline and Weihai (dated changes, 医共体) named XSS."""
+    base = small_yaml(folder / "base.yaml", "baseline.yaml", "small baseline")
+    reform = small_yaml(folder / "xss.yaml", "scenarios/weihai_2023.yaml", XSS)
+    proc = flowsim_cli("compare", base, reform, "--days", 370, "--replications", 2,
+                       "--workers", 1, "--out", folder / "compare")
+    assert proc.returncode == 0, proc.stderr
+    return folder / "compare"
+
+
+@pytest.fixture(scope="module")
+def run_dir(compare_dir):
+    """The XSS-named run's folder, as ``Results.save`` wrote it for the comparison."""
+    (found,) = [p for p in (compare_dir / "runs").glob("*/results")
+                if Results.load(p).scenario == XSS]
+    return found
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(folder):
+    """A two-point sweep (dose–response) on a tiny county, run through ``flowsim experiment``."""
+    tiny = small_yaml(folder / "tiny.yaml", "baseline.yaml", "tiny", residents=5000)
+    spec = folder / "sweep.yaml"
+    spec.write_text(
+        f"name: gap\nbase: {tiny.as_posix()}\nscenarios:\n  - name: tiny\nsweep:\n"
+        "  gap:\n    values: [0, 20]\n    set:\n"
+        "      benefits.resident.inpatient.rate.value.county: '0.80 - gap / 100'\n"
+        "replications: 2\ndays: 40\n", encoding="utf-8")
+    proc = flowsim_cli("experiment", spec, "--workers", 1, "--out", folder / "sweep")
+    assert proc.returncode == 0, proc.stderr
+    return folder / "sweep"
+
+
+@pytest.fixture(scope="module")
+def sensitivity_dir(folder, sweep_dir):
+    """A Morris design with two trajectories over one lever, on the tiny county."""
+    spec = folder / "sens.yaml"
+    spec.write_text(
+        f"name: sens\nbase: {(folder / 'tiny.yaml').as_posix()}\nscenarios:\n  - name: tiny\n"
+        "sensitivity:\n  method: morris\n  trajectories: 2\n  levels: 4\n  levers:\n"
+        "    choice.travel_per_hour.value: {range: [0.4, 1.6]}\n"
+        "replications: 1\ndays: 30\nindicators: [grassroots_visit_share, oop_per_capita]\n",
+        encoding="utf-8")
+    proc = flowsim_cli("experiment", spec, "--workers", 1, "--out", folder / "sens")
+    assert proc.returncode == 0, proc.stderr
+    return folder / "sens"
+
+
+@pytest.fixture(scope="module")
+def run_page(run_dir, folder):
+    return decoded(report.write_report(run_dir, folder / "run.html").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def compare_page(compare_dir, folder):
+    return decoded(report.write_report(compare_dir, folder / "compare.html").read_text("utf-8"))
+
+
+def test_single_run_report_has_every_figure_in_both_languages(run_page):
+    assert figure_ids(run_page) == set(RUN_FIGURES)
+    for kind in RUN_FIGURES:
+        assert f'id="fig-{kind}-zh"' in run_page and f'id="fig-{kind}-en"' in run_page
+    assert "基层就诊率" in run_page and "grassroots visit share" in run_page
+    assert "如何阅读" in run_page and "How to read this" in run_page
+    assert "2023-07-01" in run_page  # the dated policy change is marked
+    assert "县域内就诊率" in run_page and "村卫生室" in run_page
+
+
+def test_comparison_report_shows_intervals_and_differences(compare_page):
+    assert figure_ids(compare_page) == {*RUN_FIGURES, "differences"}
+    assert "small baseline" in compare_page
+    assert re.search(r"\d+\.\d\d %<br>\[\d+\.\d\d %, \d+\.\d\d %\]", compare_page)  # mean [CI]
+
+
+def test_user_text_is_escaped(run_page, compare_page):
+    for page in (run_page, compare_page):
+        assert XSS not in page
+        assert "<script>alert" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_report_is_self_contained(run_page, compare_page):
+    for page in (run_page, compare_page):
+        tags = re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", page)
+        assert not [t for t in tags if re.search(r"(src|href)\s*=", t)], tags
+        assert page.count(plotly.offline.get_plotlyjs()[:300]) == 1  # embedded once
+
+
+def test_sweep_and_sensitivity_reports(sweep_dir, sensitivity_dir, folder):
+    sweep = decoded(report.write_report(sweep_dir, folder / "sweep.html", lang="en").read_text())
+    assert "dose_response" in figure_ids(sweep)
+    assert "gap" in sweep and "Dose–response" in sweep
+    sens = decoded(report.write_report(sensitivity_dir, folder / "sens.html").read_text())
+    assert "sensitivity" in figure_ids(sens)
+    assert "μ*" in sens
+
+
+def test_one_language(run_dir, folder):
+    en = decoded(report.write_report(run_dir, folder / "en.html", lang="en").read_text("utf-8"))
+    zh = decoded(report.write_report(run_dir, folder / "zh.html", lang="zh").read_text("utf-8"))
+    assert "grassroots visit share" in en and "-zh\"" not in en and 'class="l-zh"' not in en
+    assert "基层就诊率" in zh and "-en\"" not in zh and "How to read this" not in zh
+    assert '<html lang="en">' in en and '<html lang="zh-CN">' in zh
+
+
+def test_sections_without_data_are_left_out(run_dir, folder):
+    res = Results.load(run_dir)
+    res.settlements = res.settlements.iloc[0:0]
+    page = decoded(report.render(report.load(res), "en"))
+    assert "fig-settlement" not in page and "year-end settlement" not in page
+    assert "fig-map-en" in page
+
+
+def test_sources_listed(run_page):
+    assert "Scenario files and their sources" in run_page
+    assert "003" in run_page or "Weihai" in run_page  # Weihai's clauses are cited
+    assert "assumed" in run_page
+
+
+def test_results_plot_gives_the_report_figures(run_dir):
+    res = Results.load(run_dir)
+    for kind in RUN_FIGURES:
+        for lang in ("zh", "en"):
+            fig = res.plot(kind, lang=lang)
+            assert isinstance(fig, go.Figure) and len(fig.data) > 0, kind
+    hover = res.plot("fund_flow", lang="zh").data[0].link.hovertemplate
+    assert "元" in hover and "%{value:,.0f}" in hover
+    with pytest.raises(ValueError, match="unknown figure kind"):
+        res.plot("pie")
+    with pytest.raises(ValueError, match="unknown language"):
+        res.plot("map", lang="fr")
+
+
+def test_bad_input_is_one_line_exit_2(tmp_path, run_dir):
+    proc = flowsim_cli("report", tmp_path / "missing", "-o", tmp_path / "r.html")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "RESULTS_DIR" in proc.stderr and "no such folder" in proc.stderr
+    cases = [
+        ((tmp_path, tmp_path / "r.html"), {}, "results folder"),
+        ((run_dir, tmp_path / "r.html"), {"lang": "fr"}, "--lang"),
+        ((run_dir, tmp_path), {}, "--output"),
+    ]
+    for args, kwargs, message in cases:
+        with pytest.raises(InputError, match=message):
+            report.write_report(*args, **kwargs)
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_failed_report_keeps_the_old_one(tmp_path, run_dir, monkeypatch):
+    target = tmp_path / "report.html"
+    target.write_text("old report")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(report, "render", broken)
+    with pytest.raises(RuntimeError):
+        report.write_report(run_dir, target)
+    with pytest.raises(InputError):
+        report.write_report(tmp_path / "nothing", target)
+    assert target.read_text() == "old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
+
+
+def test_run_writes_a_report(tmp_path):
+    scenario = small_yaml(tmp_path / "s.yaml", "baseline.yaml", "tiny", residents=5000)
+    proc = flowsim_cli("run", scenario, "--days", 35, "--out", tmp_path / "o", "--report")
+    assert proc.returncode == 0, proc.stderr
+    page = decoded((tmp_path / "o" / "report.html").read_text("utf-8"))
+    assert {"headline", "monthly", "map"} <= figure_ids(page)
+    assert "fig-settlement" not in page  # no insurance year closed
