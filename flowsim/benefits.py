@@ -14,6 +14,8 @@ A claim is settled in this order (see ``share_costs``):
 
 Every function takes numpy arrays or scalars that broadcast together. Inputs are trusted (they
 are validated where scenarios are loaded); negative intermediate amounts are clipped to zero.
+Float inputs keep their precision (float32 tables give float32 results, as for the choice
+model's expected costs); other inputs are computed in float64.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ from flowsim.domain import Referral
 
 PENALTY_MODES = ("points", "relative")
 UPWARD_MODES = ("none", "first_only", "difference")
+
+
+def _as_float(x: ArrayLike) -> np.ndarray:
+    """``x`` as a float array: float32 stays float32 (the choice model's estimates).
+
+    Integers and bools become float64.
+    """
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(float)
 
 
 class Claim(NamedTuple):
@@ -66,7 +77,7 @@ def effective_rate(
         ValueError: if ``mode`` is not one of ``PENALTY_MODES``.
 
     """
-    base_rate = np.asarray(base_rate, dtype=float)
+    base_rate = _as_float(base_rate)
     if mode == "points":
         cut = base_rate - penalty
     elif mode == "relative":
@@ -94,7 +105,7 @@ def contracted_rate(
         The rate (fraction) to apply.
 
     """
-    rate = np.asarray(rate, dtype=float)
+    rate = _as_float(rate)
     return np.where(contracted_here, np.maximum(rate, min_rate), rate)
 
 
@@ -133,7 +144,7 @@ def inpatient_deductible_due(
         ValueError: if ``upward`` is not one of ``UPWARD_MODES``.
 
     """
-    full = np.maximum(np.asarray(deductible, dtype=float), 0.0)
+    full = np.maximum(_as_float(deductible), 0.0)
     if upward == "none":
         up = full
     elif upward == "first_only":
@@ -167,7 +178,7 @@ def outpatient_deductible_due(
         Deductible due for this visit, yuan, >= 0.
 
     """
-    remaining = np.maximum(np.asarray(annual_deductible, dtype=float) - paid_this_year, 0.0)
+    remaining = np.maximum(_as_float(annual_deductible) - paid_this_year, 0.0)
     return np.where(waived, 0.0, remaining) if np.any(waived) else remaining
 
 
@@ -205,9 +216,7 @@ def share_costs(
         ``Claim`` with all fields >= 0, broadcast to one shape; fund + assistance + patient == bill.
 
     """
-    bill = np.asarray(bill)
-    if bill.dtype.kind != "f":  # float32 input (the choice model's estimates) stays float32
-        bill = bill.astype(float)
+    bill = _as_float(bill)
     policy_range = bill * catalogue_share
     deductible_paid = np.minimum(np.maximum(deductible_due, 0.0), policy_range)
     fund = np.maximum(np.minimum(rate * (policy_range - deductible_paid), fund_cap_left), 0.0)

@@ -63,12 +63,18 @@ def allocate(
 def _best(u: np.ndarray, facility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each patient's (column of u [k, n]) first alternative of highest utility and its facility.
 
-    (-1, -1) where every alternative is -inf.
+    (-1, -1) where every alternative is -inf. One pass per alternative (k ≤ 6) along the
+    contiguous rows: ``argmax(axis=0)`` would copy u transposed and loop per patient.
     """
-    cols = np.arange(u.shape[1])
-    pick = u.argmax(axis=0)
-    none = u[pick, cols] == -np.inf
-    fac = facility[pick, cols]
+    k, n = u.shape
+    pick = np.zeros(n, np.int64)
+    best = u[0].copy()
+    for j in range(1, k):
+        better = u[j] > best  # strictly: ties keep the first alternative, as argmax does
+        pick[better] = j
+        np.maximum(best, u[j], out=best)
+    fac = facility.ravel().take(pick * n + np.arange(n))  # (pick, patient) of the raveled rows
+    none = best == -np.inf
     pick[none] = -1
     fac[none] = -1
     return pick, fac

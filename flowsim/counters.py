@@ -52,13 +52,12 @@ class DayCounts:
 
     def add_visits(self, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray) -> None:
         """Count one visit per element."""
-        service = np.broadcast_to(service, np.shape(tier))
-        flat = np.ravel_multi_index((service, tier, scheme), self.visits.shape)
+        flat = (service * N_T + tier) * N_K + scheme  # flat [service, tier, scheme] index
         self.visits += np.bincount(flat, minlength=self.visits.size).reshape(self.visits.shape)
 
     def add_admissions(self, tier: np.ndarray, scheme: np.ndarray) -> None:
         """Count one admission per element."""
-        flat = np.ravel_multi_index((tier, scheme), self.admissions.shape)
+        flat = tier * N_K + scheme  # flat [tier, scheme] index
         self.admissions += np.bincount(flat, minlength=self.admissions.size).reshape(
             self.admissions.shape)
 
@@ -68,11 +67,11 @@ class DayCounts:
     ) -> None:
         """Add the bill, each payer's share and the fund's payment to the provider."""
         cell = (service * N_T + tier) * N_K + scheme  # flat [service, tier, scheme] index
-        amounts = np.stack([claim.bill, claim.fund, claim.assistance, claim.patient, fund_paid])
         size = N_S * N_T * N_K
-        flat = (np.arange(len(PAYERS))[:, None] * size + cell).ravel()  # one bincount for all
-        self.money += np.bincount(flat, weights=amounts.ravel(),
-                                  minlength=self.money.size).reshape(self.money.shape)
+        amounts = (claim.bill, claim.fund, claim.assistance, claim.patient, fund_paid)
+        for money, amount in zip(self.money, amounts, strict=True):
+            if amount.any():  # often no assistance at all
+                money += np.bincount(cell, weights=amount, minlength=size).reshape(money.shape)
         self.oop_by_quintile += np.bincount(quintile, weights=claim.patient, minlength=5)
 
 

@@ -324,7 +324,7 @@ class CountyModel(mesa.Model):
         fac = np.vstack([self._alternatives(p), np.full(n, -1)])
         utility = np.vstack([self._utility(p, sev, Service.OUTPATIENT,
                                            self.fp.outpatient_bill[CHOICE_TIERS]),
-                             np.full(n, self.cp.no_care_constant)])
+                             np.full(n, self.cp.no_care_constant, np.float32)])
         gumbel = self._gumbel("choice.outpatient", (no_care + 1, n))
         noise = self._bill_noise(2, n)
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
@@ -373,7 +373,7 @@ class CountyModel(mesa.Model):
         service = np.where(p["certified"] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
         bill = (self.fp.chronic_visit_fee[CHOICE_TIERS]
                 + self.fp.chronic_drug_cost_per_day[CHOICE_TIERS] * self.rules.prescription_days)
-        utility = self._utility(p, np.zeros(n), service, bill)
+        utility = self._utility(p, 0.0, service, bill)  # follow-ups: severity 0
         gumbel = self._gumbel("choice.chronic", (len(CHOICE_TIERS), n))
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
         rows = np.flatnonzero(pick >= 0)
@@ -502,12 +502,20 @@ class CountyModel(mesa.Model):
         rng = self.streams.on(f"severity.{kind}", self.day)
         x = rng.standard_gamma(a, len(rows), dtype=np.float32)
         y = rng.standard_gamma(b, len(rows), dtype=np.float32)
-        return rows.astype(np.int64), (x / (x + y)).astype(np.float64)
+        return rows.astype(np.int64, copy=False), (x / (x + y)).astype(np.float64)
 
     def _gumbel(self, process: str, shape: tuple[int, int]) -> np.ndarray:
-        """Standard Gumbel draws (float32) from ``process``'s stream today: −log E, E ~ Exp(1)."""
-        e = self.streams.on(process, self.day).standard_exponential(shape[::-1], np.float32)
-        return -np.log(np.maximum(e, np.float32(1e-30))).T
+        """Standard Gumbel draws (float32) from ``process``'s stream today: −log(−log U).
+
+        U ~ U(0, 1) in float32, floored at 1e-30 so that U = 0 gives no infinity; uniform draws
+        and two vectorised logs cost about half of −log E with E ~ Exp(1) (ziggurat).
+        """
+        g = self.streams.on(process, self.day).random(shape[::-1], np.float32)
+        np.maximum(g, np.float32(1e-30), out=g)
+        np.log(g, out=g)
+        np.negative(g, out=g)  # −log U ~ Exp(1), > 0 since U < 1
+        np.log(g, out=g)
+        return np.negative(g, out=g).T
 
     def _bill_noise(self, k: int, n: int) -> np.ndarray:
         """[k, n] mean-one lognormal multipliers of bills: exp(σz − σ²/2) (float32)."""
@@ -557,7 +565,7 @@ class CountyModel(mesa.Model):
         base = (tier_constant[CHOICE_TIERS[cols]][:, None]
                 - self.cp.travel_per_hour * self.travel.T[cols] / 60
                 - self.cp.crowding * load[np.maximum(fac, 0)])
-        return np.where(fac >= 0, base, -np.inf)
+        return np.where(fac >= 0, base, -np.inf).astype(np.float32)
 
     def _utility(self, p, sev, service, bill, *, inpatient=False, emergency=False) -> np.ndarray:
         """[alternative, patient] systematic utility (DESIGN.md "One episode's life", step 2).
@@ -567,7 +575,7 @@ class CountyModel(mesa.Model):
             + w_contract [own grassroots facility] + w_habit [tier used last time].
         OOP is the expected out-of-pocket under today's rules for this very patient. ``p``:
         the patients' records (``Residents.table`` rows); ``bill`` per alternative; ``service``
-        a scalar or [alternative, patient].
+        a scalar or [alternative, patient]. Computed in float32, like the Gumbel draws.
         """
         cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
         tiers = CHOICE_TIERS[cols][:, None]
@@ -581,13 +589,15 @@ class CountyModel(mesa.Model):
             fund_paid_year=_per_service(p["fund_paid_year"], service),
             assistance_paid_year=p["assistance_paid_year"],
         ).patient
-        quality = self.fp.quality[tiers]
-        cost_weight = self.cp.cost_per_100_yuan[service] / 100  # scalar or [k, n]
-        return (self._village_utility(inpatient).take(p["village"], axis=1)
-                + quality * (self.cp.quality_x_severity * sev)
-                - cost_weight * p["cost_sensitivity"] * oop
-                + (self.cp.family_doctor * contracted) * own
-                + self.cp.habit * (p["last_tier"] == tiers))
+        f32 = np.float32
+        quality = self.fp.quality[tiers].astype(f32)
+        cost_weight = (self.cp.cost_per_100_yuan / 100).astype(f32).take(service)  # [k, n] or ()
+        v = self._village_utility(inpatient).take(p["village"], axis=1)  # summed in place
+        v += quality * (f32(self.cp.quality_x_severity) * np.asarray(sev, f32))
+        v -= cost_weight * p["cost_sensitivity"] * oop
+        v[own[:, 0]] += f32(self.cp.family_doctor) * contracted  # 0 at the other alternatives
+        v += f32(self.cp.habit) * (p["last_tier"].astype(np.intp) == tiers)
+        return v
 
     def _outpatient_visit(self, res, p, fac, service, bill) -> None:
         """Outpatient visits of residents ``res`` (records ``p``) at facilities ``fac``."""
@@ -633,14 +643,19 @@ class CountyModel(mesa.Model):
         tier = self.fac_tier[fac]
         _add_per_service(r.table["deductible_paid_year"], res, service, claim.deductible_paid)
         _add_per_service(r.table["fund_paid_year"], res, service, claim.fund)
-        np.add.at(r.assistance_paid_year, res, claim.assistance.astype(np.float32))
+        if claim.assistance.any():
+            np.add.at(r.assistance_paid_year, res, claim.assistance.astype(np.float32))
         np.add.at(r.oop_year, res, claim.patient.astype(np.float32))
         r.last_tier[res] = tier
         self.today.add_claims(claim, service, tier, p["scheme"], p["quintile"], fund_paid)
         n_fac = len(self.slots)
         revenue = fund_paid + claim.assistance + claim.patient
-        for key, amount in (("fund", fund_paid), ("bill", claim.bill), ("revenue", revenue)):
-            self.facility_totals[key] += np.bincount(fac, weights=amount, minlength=n_fac)
+        keys = ("fund", "bill", "revenue")  # one bincount over [key, facility] cells
+        money = np.bincount((np.arange(len(keys))[:, None] * n_fac + fac).ravel(),
+                            weights=np.concatenate([fund_paid, claim.bill, revenue]),
+                            minlength=len(keys) * n_fac).reshape(len(keys), n_fac)
+        for key, amount in zip(keys, money, strict=True):
+            self.facility_totals[key] += amount
         key = "admissions" if np.ndim(service) == 0 and service == Service.INPATIENT else "visits"
         self.facility_totals[key] += np.bincount(fac, minlength=n_fac)
 
@@ -742,8 +757,9 @@ class _Pending:
     def pop(self, day: int) -> dict[str, np.ndarray]:
         """Remove and return the rows due on ``day`` (typed columns)."""
         now = self.table["day"] == day
+        later = ~now
         due = {c: v[now] for c, v in self.table.items()}
-        self.table = {c: v[~now] for c, v in self.table.items()}
+        self.table = {c: v[later] for c, v in self.table.items()}
         for c in ("kind", "res", "tier"):
             due[c] = due[c].astype(np.int64)
         due["emergency"] = due["emergency"].astype(bool)

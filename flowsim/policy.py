@@ -138,6 +138,7 @@ def price_claims(
     fund cap = annual cap − fund paid this year; assistance by poverty group on covered services.
     """
     n_svc, n_tier = rules.catalogue_share.shape
+    scheme = np.asarray(scheme, np.intp)  # [n] int8 codes: widened once, not per [k, n] key
     service_tier = service * n_tier + tier  # flat keys: one cheap 1-D take per table
     key = scheme * (n_svc * n_tier) + service_tier
     # Rules that cannot apply to anything in the batch are skipped (same result, less work).
@@ -151,7 +152,7 @@ def price_claims(
             rate, penalised=penalised, penalty=rules.penalty_size, mode=rules.penalty_mode
         )
     min_rate = rules.family_doctor_min_rate.take(service)
-    if np.any(min_rate > 0):
+    if (min_rate > 0).any():
         rate = benefits.contracted_rate(rate, min_rate=min_rate, contracted_here=contracted_here)
     deductible = rules.deductible.take(key)
     if np.all(inpatient):
@@ -172,7 +173,7 @@ def price_claims(
         deductible_due=due,
         rate=rate,
         fund_cap_left=rules.annual_cap.take(scheme * n_svc + service) - fund_paid_year,
-        assistance_share=rules.assistance_share[poverty] * covered if np.any(covered) else 0.0,
+        assistance_share=rules.assistance_share[poverty] * covered if covered.any() else 0.0,
         assistance_cap_left=rules.assistance_cap[poverty] - assistance_paid_year,
     )
 
