@@ -148,18 +148,44 @@ def esc(text: object) -> str:
     return html.escape(str(text))
 
 
+MENU_TOP = 44
+"""Pixels from the top of a figure to its drop-down menu (on its own line, below the title)."""
+MENU_HEIGHT = 30
+TITLE_TOP = 12
+"""Pixels from the top of a figure to its title."""
+
+
 def _layout(fig: go.Figure, title: str, lang: str, **kw) -> go.Figure:
+    """Common layout: title on the first line, the drop-down (if any) on the next, then the plot.
+
+    Positions are set in pixels (from the figure's height and margins), so the menu never
+    covers the title or the plot, whatever the figure's width.
+    """
     font = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif" if lang == "zh" else None
-    fig.update_layout(title={"text": title}, template="plotly_white",
-                      font={"family": font} if font else {}, **kw)
+    fig.update_layout(template="plotly_white", font={"family": font} if font else {}, **kw)
     if not fig.layout.margin.t:
         fig.update_layout(margin={"t": 80})
+    height = fig.layout.height or 450
+    fig.update_layout(title={"text": title, "yref": "container", "y": 1 - TITLE_TOP / height,
+                             "yanchor": "top", "x": 0, "xref": "paper", "xanchor": "left",
+                             "automargin": False})
+    if fig.layout.updatemenus:
+        top = fig.layout.margin.t
+        bottom = 80 if fig.layout.margin.b is None else fig.layout.margin.b
+        plot = max(height - top - bottom, 1)
+        for menu in fig.layout.updatemenus:
+            menu.update(y=1 + (top - MENU_TOP) / plot, yanchor="top", x=0, xanchor="left",
+                        pad={"t": 0, "b": 0, "l": 0, "r": 0})
     return fig
 
 
 def _variant_menu(fig: go.Figure, groups: list[tuple[str, list[int]]], n_traces: int,
-                  extra: Sequence[dict] | None = None) -> None:
-    """A drop-down showing one group of traces at a time (the first group is shown)."""
+                  extra: Sequence[dict] | None = None, *, top: int = 100) -> None:
+    """A drop-down showing one group of traces at a time (the first group is shown).
+
+    ``top`` is the top margin in pixels when there is a menu: room for the title line and the
+    menu line above the plot (``_layout`` places both).
+    """
     for i in range(n_traces):
         fig.data[i].visible = i in groups[0][1]
     if len(groups) < 2:
@@ -169,16 +195,75 @@ def _variant_menu(fig: go.Figure, groups: list[tuple[str, list[int]]], n_traces:
         visible = [i in idx for i in range(n_traces)]
         buttons.append({"label": label, "method": "update",
                         "args": [{"visible": visible}, extra[k] if extra else {}]})
-    fig.update_layout(updatemenus=[{"buttons": buttons, "x": 0, "xanchor": "left", "y": 1.02,
-                                    "yanchor": "bottom", "showactive": True}],
-                      margin={"t": 130})
+    fig.update_layout(updatemenus=[{"buttons": buttons, "showactive": True}],
+                      margin={"t": max(top, MENU_TOP + MENU_HEIGHT + 16)})
 
 
 # -- figures -----------------------------------------------------------------------------------
 
 
+def _text_px(text: str, size: float = 13) -> float:
+    """Rough width of one line of text in pixels (CJK characters are about one em wide)."""
+    text = html.unescape(text)
+    return sum(size if ord(c) >= 0x2E80 else 0.6 * size for c in text)
+
+
+def _lines(text: str) -> list[str]:
+    return text.split("<br>")
+
+
+_ZH_WORD_ENDS = ("机构", "县域内", "人次", "比例", "费用")
+"""Chinese word endings where a label breaks best (the text has no spaces)."""
+
+
+def _wrap(text: str, lang: str, width: float, size: float = 13) -> str:
+    """``text`` broken with <br> into lines of at most ``width`` pixels where possible.
+
+    Chinese breaks between characters (after punctuation such as "：" or "（" by preference),
+    other text at spaces. Plotly does not wrap Chinese in table cells or titles by itself.
+    """
+    if _text_px(text, size) <= width:
+        return text
+    total = _text_px(html.unescape(text), size)
+    n = math.ceil(total / width)
+    balanced = _break(text, lang, min(width, total / n + 2 * size), size)  # similar lengths
+    return balanced if balanced.count("<br>") < n else _break(text, lang, width, size)
+
+
+def _break(text: str, lang: str, width: float, size: float) -> str:
+    raw = html.unescape(text)
+    lines: list[str] = []
+    while _text_px(raw, size) > width:
+        cut = soft = 0  # last possible break; last break at punctuation
+        used = 0.0
+        for i, c in enumerate(raw):
+            used += size if ord(c) >= 0x2E80 else 0.6 * size
+            if used > width:
+                break
+            if c == " " or (lang == "zh" and ord(c) >= 0x2E80):
+                cut = i + 1
+            if c in "（(" and i > 0:
+                soft = i
+            elif c in "：，、" or raw[max(i - 1, 0):i + 1] in _ZH_WORD_ENDS:
+                soft = i + 1
+        cut = soft if soft >= cut / 2 else cut
+        if cut <= 0:
+            break
+        lines.append(raw[:cut].rstrip())
+        raw = raw[cut:].lstrip()
+    lines.append(raw)
+    return "<br>".join(html.escape(line, quote=False) for line in lines if line)
+
+
+TABLE_WIDTH = 1100
+"""Width in pixels the headline table is laid out for (the report's figures are ≤ 1150 wide)."""
+
+
 def headline(table: pd.DataFrame, lang: str) -> go.Figure:
     """Headline indicators as a table: one column per variant, mean [95 % interval] when known.
+
+    Column widths follow their longest text; when the columns do not fit, long indicator names
+    and units wrap onto a second line (names are never shortened).
 
     Args:
         table: variant, indicator, mean, ci_low, ci_high (ci NaN for a single run).
@@ -186,9 +271,10 @@ def headline(table: pd.DataFrame, lang: str) -> go.Figure:
     """
     variants = list(dict.fromkeys(table.variant))
     names = [n for n in HEADLINE if n in set(table.indicator)]
-    cells = [[indicator_label(n, lang) for n in names],
-             [unit_label(_unit(n), lang) for n in names]]
+    labels = [indicator_label(n, lang) for n in names]
+    units = [unit_label(_unit(n), lang) for n in names]
     by = table.set_index(["variant", "indicator"])
+    values = []
     for v in variants:
         col = []
         for n in names:
@@ -200,16 +286,34 @@ def headline(table: pd.DataFrame, lang: str) -> go.Figure:
             if not (math.isnan(row.ci_low) or math.isnan(row.ci_high)):
                 text += f"<br>[{fmt(row.ci_low, _unit(n))}, {fmt(row.ci_high, _unit(n))}]"
             col.append(text)
-        cells.append(col)
+        values.append(col)
     header = [word("indicator", lang), word("unit", lang), *(esc(v) for v in variants)]
-    row_height = 44 if table.ci_low.notna().any() else 28  # mean<br>[interval]
+
+    def need(texts: list[str], size: float = 13) -> float:
+        return max([_text_px(line, size) for t in texts for line in _lines(t)] or [0]) + 18
+
+    value_px = [max(need(col), min(need([h], 12), 220)) for col, h in
+                zip(values, header[2:], strict=True)]
+    label_px, unit_px = need(labels + [header[0]]), need(units + [header[1]])
+    spare = TABLE_WIDTH - sum(value_px)
+    if label_px + unit_px > spare:  # wrap names and units onto two lines, as wide as needed
+        label_px = max(need([header[0]]), min(label_px, max(spare - unit_px, 0.55 * label_px)))
+        labels = [_wrap(t, lang, label_px - 18) for t in labels]
+        label_px = need(labels)
+        unit_px = max(need([header[1]]), min(unit_px, max(spare - label_px, 0.55 * unit_px)))
+        units = [_wrap(t, lang, unit_px - 18) for t in units]
+        unit_px = need(units)
+    lines = [max(len(_lines(col[i])) for col in (labels, units, *values))
+             for i in range(len(names))]
     fig = go.Figure(go.Table(header={"values": header, "align": "left", "height": 40,
                                      "fill": {"color": "#e8eef7"}},
-                             cells={"values": cells, "align": "left", "height": row_height,
-                                    "font": {"size": 13}},
-                             columnwidth=[3, 1.6, *([2] * len(variants))]))
+                             cells={"values": [labels, units, *values], "align": "left",
+                                    "height": 28, "font": {"size": 13}},
+                             columnwidth=[label_px, unit_px, *value_px]))
     title = "主要指标" if lang == "zh" else "Headline indicators"
-    return _layout(fig, title, lang, height=190 + (row_height + 4) * len(names))
+    rows = sum(12 + 16 * n + 4 for n in lines)  # a cell grows by a line per <br>
+    return _layout(fig, title, lang, height=150 + rows,
+                   margin={"l": 20, "r": 20, "t": 70, "b": 20})
 
 
 def differences(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -222,8 +326,8 @@ def differences(table: pd.DataFrame, lang: str) -> go.Figure:
     names = [n for n in HEADLINE if n in set(table.indicator)]
     cols = 3
     rows = max(1, math.ceil(len(names) / cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[indicator_label(n, lang)
-                                                              for n in names],
+    titles = [_wrap(indicator_label(n, lang), lang, 230, 14) for n in names]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.12, vertical_spacing=0.6 / rows)
     for k, name in enumerate(names):
         unit = _unit(name)
@@ -278,17 +382,26 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
                     x=[*d.month, *d.month[::-1]], y=[*d.ci_high, *d.ci_low[::-1]],
                     fill="toself", fillcolor=colour, opacity=0.15, line={"width": 0},
                     hoverinfo="skip", showlegend=False, legendgroup=str(k)))
+            full = pd.to_datetime(d.month).dt.days_in_month.to_numpy(int)
+            days = (d["days"].fillna(pd.Series(full, index=d.index)).to_numpy(int)
+                    if "days" in d else full)
+            partial = days < full
+            notes = [(f"<br>不完整月份：{n} 天" if lang == "zh" else f"<br>partial month: {n} days")
+                     if p else "" for n, p in zip(days, partial, strict=True)]
             idx.append(len(fig.data))
             fig.add_trace(go.Scatter(
                 x=d.month, y=d["mean"], name=esc(v), mode="lines+markers", legendgroup=str(k),
                 line={"color": colour},
-                customdata=np.stack([d.ci_low, d.ci_high], axis=1) if len(d) else None,
+                marker={"symbol": ["circle-open" if p else "circle" for p in partial],
+                        "size": [9 if p else 6 for p in partial]},
+                customdata=[[a, b, n] for a, b, n in zip(d.ci_low, d.ci_high, notes,
+                                                          strict=True)] or None,
                 hovertemplate=(f"{esc(v)}<br>%{{x|%Y-%m}}: %{{y:{_d3(unit)}}} "
                                f"({unit_label(unit, lang)})"
                                + (f"<br>{word('interval', lang)}: [%{{customdata[0]:{_d3(unit)}}},"
                                   f" %{{customdata[1]:{_d3(unit)}}}]"
                                   if d.ci_low.notna().any() else "")
-                               + "<extra></extra>")))
+                               + "%{customdata[2]}<extra></extra>")))
         label = indicator_label(name, lang)
         groups.append((label, idx))
         extra.append({"yaxis.title.text": f"{label} ({unit_label(unit, lang)})",
@@ -318,14 +431,25 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
 
 
 def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
-    """Outpatient visits and admissions by tier and month, stacked; a drop-down per variant.
+    """Outpatient visits and admissions per day by tier and month, stacked; a menu per variant.
+
+    Each bar is the month's count divided by the days simulated in that month, so a partial
+    first or last month (and months of different lengths) compare fairly with full ones.
 
     Args:
-        table: variant, month, measure ("visits" | "admissions"), tier, value.
+        table: variant, month, measure ("visits" | "admissions"), tier, value (the month's
+            count) and optionally days (days simulated in the month; default: the whole month).
         lang: "zh" or "en".
     """
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[word("visits", lang), word("admissions", lang)])
+    zh = lang == "zh"
+    per_day = {"visits": ("日均门诊人次" if zh else "outpatient visits per day"),
+               "admissions": ("日均住院人次" if zh else "admissions per day")}
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=[per_day["visits"], per_day["admissions"]])
+    table = table.assign(month=pd.to_datetime(table.month))
+    full = table.month.dt.days_in_month
+    days = table["days"].fillna(full) if "days" in table else full
+    table = table.assign(days=days.astype(int), full=full.astype(int))
     groups = []
     for v in dict.fromkeys(table.variant):
         idx = []
@@ -335,16 +459,24 @@ def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
                 d = d.sort_values("month")
                 idx.append(len(fig.data))
                 label = tier_label(tier, lang)
+                notes = [
+                    (f"本月合计 {t:,.0f} {word(measure, lang)}" if zh
+                     else f"month's total: {t:,.0f} {word(measure, lang)}")
+                    + ("" if n >= f else
+                       f"<br>不完整月份：{n} 天" if zh else f"<br>partial month: {n} days")
+                    for t, n, f in zip(d.value, d.days, d.full, strict=True)]
                 fig.add_trace(go.Bar(
-                    x=d.month, y=d.value, name=label, legendgroup=tier, showlegend=row == 1,
-                    marker_color=TIER_COLOURS[tier],
-                    hovertemplate=f"{esc(v)}<br>{label}<br>%{{x|%Y-%m}}: %{{y:,.0f}} "
-                                  f"{word(measure, lang)}<extra></extra>"), row=row, col=1)
+                    x=d.month, y=d.value / d.days.clip(lower=1), name=label, legendgroup=tier,
+                    showlegend=row == 1, marker_color=TIER_COLOURS[tier], customdata=notes,
+                    hovertemplate=f"{esc(v)}<br>{label}<br>%{{x|%Y-%m}}: %{{y:,.1f}} "
+                                  f"{per_day[measure]}<br>%{{customdata}}<extra></extra>"),
+                    row=row, col=1)
         groups.append((esc(v), idx))
-    _variant_menu(fig, groups, len(fig.data))
-    title = ("各级机构门诊与住院人次（按月）" if lang == "zh"
-             else "Outpatient visits and admissions by tier and month")
-    return _layout(fig, title, lang, barmode="stack", height=600)
+    _variant_menu(fig, groups, len(fig.data), top=120)
+    fig.update_yaxes(title_text="人次/日" if zh else "per day", tickformat=",.4~g")
+    title = ("各级机构日均门诊与住院人次（按月平均）" if zh
+             else "Outpatient visits and admissions per day, by tier (monthly averages)")
+    return _layout(fig, title, lang, barmode="stack", height=620)
 
 
 def fund_flow(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -633,16 +765,31 @@ def run_monthly(res: Results) -> pd.DataFrame:
     """Monthly headline indicators of one run."""
     t = res.monthly()
     t = t[t.indicator.isin(HEADLINE)].rename(columns={"value": "mean"})
+    t = _with_days(t, month_days(res))
     return t.assign(variant=res.scenario, ci_low=np.nan, ci_high=np.nan)
 
 
+def month_days(res: Results) -> pd.DataFrame:
+    """Days simulated in each calendar month of one run: month, days."""
+    dates = pd.date_range(pd.Timestamp(res.start_date), periods=res.days, freq="D")
+    counts = dates.to_period("M").value_counts().sort_index()
+    return pd.DataFrame({"month": counts.index.to_timestamp(), "days": counts.to_numpy(int)})
+
+
 def run_tiers(res: Results) -> pd.DataFrame:
-    """Visits and admissions by month and tier of one run."""
+    """Visits and admissions by month and tier of one run, with the days simulated per month."""
     d = res.daily[res.daily.counter.isin(["visits", "admissions"])]
     month = d.date.dt.to_period("M").dt.to_timestamp()
     t = d.groupby([month.rename("month"), d.counter.rename("measure"), d.tier.astype(str)],
                   observed=True).value.sum().reset_index()
+    t = _with_days(t, month_days(res))
     return t.assign(variant=res.scenario)
+
+
+def _with_days(t: pd.DataFrame, days: pd.DataFrame) -> pd.DataFrame:
+    """``t`` with a days column (days simulated in its month), matched on the month."""
+    by_month = dict(zip(pd.to_datetime(days.month), days.days, strict=True))
+    return t.assign(days=[by_month.get(m) for m in pd.to_datetime(t.month)])
 
 
 def run_fund_flow(res: Results) -> pd.DataFrame:

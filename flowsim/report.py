@@ -55,20 +55,23 @@ SECTIONS = {
         ("Indicators by month", "指标逐月变化"),
         ("Choose an indicator in the menu. Each line is a scenario (the shaded band, when shown, "
          "is the 95 % interval over replications). Dashed vertical lines mark dated policy "
-         "changes. The first and last months may be partial; monthly values are noisier than "
-         "the whole-run values.",
+         "changes. An open circle marks a partial first or last month (hover for its number "
+         "of days); monthly values are noisier than the whole-run values.",
          "在菜单中选择指标。每条线为一个方案（阴影为各次重复的 95% 置信区间）。"
          "竖直虚线标出政策生效日期。"
-         "首末月份可能不完整；月度数值的波动大于全期数值。"),
+         "空心圆表示首末不完整月份（悬停可见天数）；月度数值的波动大于全期数值。"),
     ),
     "tiers": (
-        ("Visits and admissions by tier", "各级机构门诊与住院人次"),
-        ("Stacked bars: outpatient visits (top) and admissions (bottom) per month at village "
-         "clinics, township centres, county hospitals and outside the county. A growing "
-         "green and teal share means care moving to the grassroots (基层). Click a legend "
-         "entry to hide a tier.",
-         "堆积柱：每月各级机构（村卫生室、乡镇卫生院、县级医院、县域外医院）的门诊人次（上）和住院人次（下）。"
-         ""
+        ("Visits and admissions per day by tier", "各级机构日均门诊与住院人次"),
+        ("Stacked bars: average outpatient visits (top) and admissions (bottom) per day in "
+         "each month, at village clinics, township centres, county hospitals and outside the "
+         "county. Daily averages keep a partial first or last month comparable with full "
+         "months; hover for the month's total and, for a partial month, its number of days. "
+         "A growing green and teal share means care moving to the grassroots (基层). Click a "
+         "legend entry to hide a tier.",
+         "堆积柱：各月内平均每天各级机构（村卫生室、乡镇卫生院、县级医院、县域外医院）的门诊人次（上）"
+         "和住院人次（下）。按日平均，首末不完整月份可与完整月份直接比较；"
+         "悬停可见当月合计人次，不完整月份另注明天数。"
          "绿色与青色部分扩大表示患者流向基层。点击图例可隐藏某一级机构。"),
     ),
     "fund_flow": (
@@ -261,6 +264,7 @@ def _from_experiment(folder: Path) -> ReportData:
         tables["differences"] = diffs[diffs.county == area]
     tables["monthly"] = _monthly_intervals(_read(folder / "monthly.parquet"), len(counties))
     tables.update(_run_tables(folder, len(counties)))
+    tables["monthly"] = _with_month_days(tables["monthly"], tables.get("tiers"))
     sens = _read(folder / "sensitivity.parquet")
     if len(sens):
         sens = sens[sens.county == area] if "county" in sens else sens
@@ -304,6 +308,16 @@ def _monthly_intervals(monthly: pd.DataFrame, n_counties: int) -> pd.DataFrame:
     half = stats.t.ppf(0.975, np.maximum(out.n - 1, 1)) * out.sd / np.sqrt(out.n)
     half = half.where(out.n > 1)
     return out.assign(ci_low=out["mean"] - half, ci_high=out["mean"] + half)
+
+
+def _with_month_days(monthly: pd.DataFrame, tiers: pd.DataFrame | None) -> pd.DataFrame:
+    """Monthly rows with the days simulated in their month, from the saved runs when known."""
+    if monthly.empty or tiers is None or "days" not in tiers:
+        return monthly
+    days = tiers[["variant", "month", "days"]].drop_duplicates(["variant", "month"])
+    days = days.assign(month=pd.to_datetime(days.month).astype("datetime64[ns]"))
+    return monthly.assign(month=pd.to_datetime(monthly.month).astype("datetime64[ns]")).merge(
+        days, on=["variant", "month"], how="left")
 
 
 def _run_tables(folder: Path, n_counties: int) -> dict[str, pd.DataFrame]:

@@ -5,11 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 import pytest
 
-from flowsim import report
+from flowsim import figures, report
 from flowsim.errors import InputError
 from flowsim.results import Results
 
@@ -181,6 +182,56 @@ def test_results_plot_gives_the_report_figures(run_dir):
         res.plot("pie")
     with pytest.raises(ValueError, match="unknown language"):
         res.plot("map", lang="fr")
+
+
+def test_partial_months_are_per_day_and_marked(run_dir, compare_dir):
+    res = Results.load(run_dir)  # 370 days from 2023-01-01: January 2024 has 5 days
+    tiers = figures.run_tiers(res)
+    last = tiers[tiers.month == tiers.month.max()]
+    assert set(last.days) == {5} and set(tiers[tiers.month == tiers.month.min()].days) == {31}
+    for lang, note in (("en", "partial month: 5 days"), ("zh", "不完整月份：5 天")):
+        fig = res.plot("tiers", lang=lang)
+        bar = fig.data[0]  # village clinics' visits
+        village = last[(last.measure == "visits") & (last.tier == "village")].value.iloc[0]
+        assert bar.y[-1] == pytest.approx(village / 5)  # a daily average, like full months
+        assert note in bar.customdata[-1] and "partial" not in bar.customdata[0]
+        assert ("per day" if lang == "en" else "日均") in fig.layout.title.text
+        line = res.plot("monthly", lang=lang).data[0]
+        assert note in line.customdata[-1][2] and line.customdata[0][2] == ""
+        assert line.marker.symbol[-1] == "circle-open" and line.marker.symbol[0] == "circle"
+    monthly = report.load(compare_dir).tables["monthly"]  # experiments: days from saved runs
+    assert set(monthly[monthly.month == monthly.month.max()].days) == {5}
+
+
+def test_menus_sit_between_title_and_plot(compare_dir):
+    data = report.load(compare_dir)
+    for kind in ("monthly", "tiers", "fund_flow", "referrals", "map"):
+        for lang in ("zh", "en"):
+            fig = figures.draw(kind, data.tables[kind], lang, policy_changes=data.policy_changes)
+            (menu,) = fig.layout.updatemenus
+            height, top = fig.layout.height, fig.layout.margin.t
+            plot = height - top - (fig.layout.margin.b or 80)
+            menu_top = top - (menu.y - 1) * plot  # pixels from the figure's top
+            title_top = (1 - fig.layout.title.y) * height
+            assert fig.layout.title.yanchor == "top" and menu.yanchor == "top"
+            assert title_top + 24 <= menu_top, kind  # the title's line, then the menu's
+            assert menu_top + figures.MENU_HEIGHT <= top - 10, kind  # above the plot
+
+
+def test_long_indicator_names_wrap_not_shortened():
+    names = [n for n in figures.HEADLINE if n in figures.INDICATORS]
+    variants = [f"scenario number {k}" for k in range(6)]
+    table = pd.DataFrame([{"variant": v, "indicator": n, "mean": 0.5, "ci_low": 0.4,
+                           "ci_high": 0.6} for v in variants for n in names])
+    for lang in ("zh", "en"):
+        cells = figures.headline(table, lang).data[0].cells.values[0]
+        official = [figures.indicator_label(n, lang) for n in names]
+        joiner = "" if lang == "zh" else " "
+        assert [c.replace("<br>", joiner) for c in cells] == official
+        assert any("<br>" in c for c in cells)  # six scenario columns: long names wrap
+    one = figures.headline(table[table.variant == variants[0]], "zh").data[0]
+    assert not any("<br>" in c for c in one.cells.values[0])  # room enough: one line each
+    assert one.columnwidth[0] > one.columnwidth[2]  # the names' column is the widest
 
 
 def test_bad_input_is_one_line_exit_2(tmp_path, run_dir):

@@ -33,6 +33,30 @@ return [...document.querySelectorAll('.plotly-graph-div')].map(function (d) {
 });
 """
 
+BOXES = """
+function box(e) {
+  if (!e) { return null; }
+  var r = e.getBoundingClientRect();
+  return r.width && r.height ? {top: r.top, bottom: r.bottom} : null;
+}
+return [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.offsetWidth > 0)
+  .map(function (d) {
+    return {id: d.id, title: box(d.querySelector('.gtitle')),
+            menu: box(d.querySelector('.updatemenu-header-group')),
+            plot: box(d.querySelector('.nsewdrag') || d.querySelector('g.sankey'))};
+  });
+"""
+
+
+def assert_menus_clear(browser):
+    """Each drop-down is drawn below its figure's title and above the plot, never over them."""
+    boxes = browser.execute_script(BOXES)
+    menus = [b for b in boxes if b["menu"]]
+    assert len(menus) >= 5, boxes  # monthly, tiers, fund flow, referrals, map
+    for b in menus:
+        assert b["title"]["bottom"] <= b["menu"]["top"], b
+        assert b["menu"]["bottom"] <= b["plot"]["top"], b
+
 
 def small_yaml(path: Path, parent: str, name: str) -> Path:
     path.write_text(
@@ -109,6 +133,7 @@ def test_every_figure_renders_offline_in_both_languages(browser, compare_report,
     browser.set_window_size(1280, min(browser.execute_script(
         "return document.body.scrollHeight"), 16000))
     browser.save_screenshot(str(tmp_path / "report_zh.png"))
+    assert_menus_clear(browser)
 
     browser.find_element("css selector", ".switch button[data-lang=en]").click()
     text = browser.find_element("tag name", "body").text
@@ -116,6 +141,7 @@ def test_every_figure_renders_offline_in_both_languages(browser, compare_report,
     widths = {f["id"]: f["width"] for f in browser.execute_script(DRAWN)}
     assert all(w > 0 for k, w in widths.items() if k.endswith("-en"))
     browser.save_screenshot(str(tmp_path / "report_en.png"))
+    assert_menus_clear(browser)
     assert (tmp_path / "report_zh.png").stat().st_size > 10_000
 
     resources = browser.execute_script(
