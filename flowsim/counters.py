@@ -43,6 +43,8 @@ class DayCounts:
     # [income quintile] yuan out of pocket
     fund_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_K))
     # [scheme] yuan of contributions accrued to the fund
+    admissions_forgone: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
+    # [scheme] serious episodes whose patient chose not to be admitted (应住院未住院)
     admissions_avoided: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))
     # [tier] serious episodes a case-paid hospital treated as outpatients instead of admitting
     dip_points: np.ndarray = field(default_factory=lambda: np.zeros(N_T))

@@ -35,6 +35,7 @@ class Window:
     catastrophic: np.ndarray  # [quintile] residents with catastrophic spending, summed over years
     resident_years: np.ndarray  # [quintile] residents × insurance years observed
     cost_by_year: tuple[tuple[int, int, float], ...]  # (year, days observed, total bill yuan)
+    admissions_forgone: np.ndarray  # [scheme] serious episodes not admitted by choice
     admissions_avoided: np.ndarray  # [tier] low-severity patients treated as outpatients
     fund_revenue: np.ndarray  # [scheme] yuan of contributions
     settlement_fund_extra: float  # yuan the fund paid (+) or recovered (−) at 医共体 settlements
@@ -253,6 +254,18 @@ def admissions_avoided_per_1000(w: Window) -> float:
 def no_care_share(w: Window) -> float:
     """Minor episodes for which no care was sought / (those + ordinary outpatient visits)."""
     return _ratio(w.no_care.sum(), w.no_care.sum() + w.visits[Service.OUTPATIENT].sum())
+
+
+@_indicator("forgone_admission_share", "serious episodes not admitted", "应住院未住院比例",
+            "fraction")
+def forgone_admission_share(w: Window) -> float:
+    """Serious episodes not admitted by choice / (those + admissions + admissions avoided).
+
+    Admissions include transfers and rehabilitation stays; avoided = treated as outpatients by a
+    case-paid hospital.
+    """
+    forgone = w.admissions_forgone.sum()
+    return _ratio(forgone, forgone + w.admissions.sum() + w.admissions_avoided.sum())
 
 
 @_indicator(

@@ -322,9 +322,10 @@ class CountyModel(mesa.Model):
         p = self.residents.table[ill]
         no_care = len(CHOICE_TIERS)  # the extra alternative after the facilities
         fac = np.vstack([self._alternatives(p), np.full(n, -1)])
-        utility = np.vstack([self._utility(p, sev, Service.OUTPATIENT,
-                                           self.fp.outpatient_bill[CHOICE_TIERS]),
-                             np.full(n, self.cp.no_care_constant, np.float32)])
+        care, oop = self._utility(p, sev, Service.OUTPATIENT,
+                                  self.fp.outpatient_bill[CHOICE_TIERS], with_oop=True)
+        utility = np.vstack([care, np.float32(self.cp.no_care_constant)
+                             + self._care_seeking_cost(care, oop, p, Service.OUTPATIENT)])
         gumbel = self._gumbel("choice.outpatient", (no_care + 1, n))
         noise = self._bill_noise(2, n)
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
@@ -458,14 +459,19 @@ class CountyModel(mesa.Model):
         if not n:
             return None
         p = self.residents.table[ill]
-        fac = self._alternatives(p)[INPATIENT_COLUMNS]
-        utility = self._utility(p, sev, Service.INPATIENT,
-                                self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
-                                inpatient=True, emergency=emergency)
-        utility[(self.beds[np.maximum(fac, 0)] == 0)] = -np.inf
-        gumbel = self._gumbel("choice.inpatient", (len(INPATIENT_COLUMNS), n))
+        forgo = len(INPATIENT_COLUMNS)  # the extra alternative after the hospitals
+        fac = np.vstack([self._alternatives(p)[INPATIENT_COLUMNS], np.full(n, -1)])
+        care, oop = self._utility(p, sev, Service.INPATIENT,
+                                  self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
+                                  inpatient=True, emergency=emergency, with_oop=True)
+        care[(self.beds[np.maximum(fac[:forgo], 0)] == 0)] = -np.inf
+        stay_out = self.cp.no_admission_constant + self._care_seeking_cost(
+            care, oop, p, Service.INPATIENT)
+        utility = np.vstack([care, np.where(emergency, -np.inf, stay_out)])
+        gumbel = self._gumbel("choice.inpatient", (forgo + 1, n))
         pick = self._allocate(utility, gumbel, fac, free)
-        rows = np.flatnonzero(pick >= 0)
+        self.today.admissions_forgone += np.bincount(p["scheme"][pick == forgo], minlength=2)
+        rows = np.flatnonzero((pick >= 0) & (pick != forgo))
         chosen = fac[pick[rows], rows]
         # provider response: a case-paid hospital treats some low-severity patients as outpatients
         tier = self.fac_tier[chosen]
@@ -567,7 +573,21 @@ class CountyModel(mesa.Model):
                 - self.cp.crowding * load[np.maximum(fac, 0)])
         return np.where(fac >= 0, base, -np.inf).astype(np.float32)
 
-    def _utility(self, p, sev, service, bill, *, inpatient=False, emergency=False) -> np.ndarray:
+    def _care_seeking_cost(self, care, oop, p, service) -> np.ndarray:
+        """Utility that going without care gains from the cost of care (float32, [n]).
+
+        γ[service] × cost sensitivity × E[OOP] / 100, where E[OOP] = Σ_j softmax(V)_j × OOP_j is
+        the out-of-pocket the patient expects if they seek care: the mean over the facilities
+        (utilities ``care`` [k, n], OOP ``oop`` [k, n]) weighted by their logit probabilities.
+        """
+        weight = np.float32(self.cp.care_seeking_cost_per_100_yuan[service] / 100)
+        top = care.max(axis=0)
+        w = np.exp(care - np.where(np.isfinite(top), top, 0))  # 0 at unavailable alternatives
+        expected = (w * oop).sum(axis=0) / np.maximum(w.sum(axis=0), np.float32(1e-30))
+        return weight * p["cost_sensitivity"] * expected
+
+    def _utility(self, p, sev, service, bill, *, inpatient=False, emergency=False,
+                 with_oop=False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """[alternative, patient] systematic utility (DESIGN.md "One episode's life", step 2).
 
         V = village part (tier constant − travel − crowding, ``_village_utility``)
@@ -597,7 +617,7 @@ class CountyModel(mesa.Model):
         v -= cost_weight * p["cost_sensitivity"] * oop
         v[own[:, 0]] += f32(self.cp.family_doctor) * contracted  # 0 at the other alternatives
         v += f32(self.cp.habit) * (p["last_tier"].astype(np.intp) == tiers)
-        return v
+        return (v, oop) if with_oop else v
 
     def _outpatient_visit(self, res, p, fac, service, bill) -> None:
         """Outpatient visits of residents ``res`` (records ``p``) at facilities ``fac``."""

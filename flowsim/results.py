@@ -54,6 +54,7 @@ _LAYOUT = {
     "occupied_beds": [("tier", TIERS)],
     "oop_by_quintile": [("quintile", Q)],
     "fund_revenue": [("scheme", SCHEMES)],
+    "admissions_forgone": [("scheme", SCHEMES)],
     "admissions_avoided": [("tier", TIERS)],
     "dip_points": [("tier", TIERS)],
     "dip_standard": [("tier", TIERS)],
@@ -193,6 +194,7 @@ class Results:
             residents_by_quintile=np.asarray(self.meta["residents_by_quintile"], float),
             catastrophic=y[[f"catastrophic_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
+            admissions_forgone=arrays["admissions_forgone"],
             admissions_avoided=arrays["admissions_avoided"],
             fund_revenue=arrays["fund_revenue"],
             settlement_fund_extra=self._settled(d, self.settlements, "fund_extra")
