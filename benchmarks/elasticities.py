@@ -80,10 +80,12 @@ def main() -> None:
     if args.population:
         base = base.with_overrides({"county.synthetic.population.value": args.population})
     cost = base.choice.cost_per_100_yuan.value
+    seek = base.choice.care_seeking_cost_per_100_yuan.value
     print(f"scenario {args.scenario}, {args.population or 'all'} residents, seeds {args.seeds}, "
           f"{args.days} days; bills +{100 * args.change:g} % under common random numbers")
-    print(f"cost weights (utils per 100 yuan): outpatient {cost.outpatient}, "
-          f"inpatient {cost.inpatient}; no-care constant {base.choice.no_care_constant.value}")
+    print(f"cost weights (utils per 100 yuan): which facility: outpatient {cost.outpatient}, "
+          f"inpatient {cost.inpatient}; whether to seek care: outpatient {seek.outpatient}, "
+          f"inpatient {seek.inpatient}")
 
     windows = {}
     for seed in args.seeds:
@@ -120,12 +122,13 @@ def main() -> None:
         print(f"{name:46} {dp:+7.2f} {dq:+8.3f} {mean:+8.3f} {interval:>19}"
               f" {shown:>8}  {p0:7.0f}  {note}")
     print()
-    market = rows[0][3]
     print(f"minor episodes without care (the outside option): {100 * no_care:.1f} %")
-    if market < 0:
-        print(f"outpatient cost weight that would give −0.52 at this no-care share, scaling the "
-              f"measured response linearly: ≈{cost.outpatient * -0.52 / market:.1f} utils per "
-              f"100 yuan (now {cost.outpatient})")
+    for row, service in ((rows[0], "outpatient"), (rows[1], "inpatient")):
+        beta, gamma = getattr(cost, service), getattr(seek, service)
+        if row[3] < 0:  # the response scales about linearly with beta + gamma
+            fit = (beta + gamma) * row[5] / row[3] - beta
+            print(f"{service} care-seeking weight that would give {row[5]:+.2f}, scaling the "
+                  f"measured response linearly: ≈{fit:.3g} utils per 100 yuan (now {gamma})")
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

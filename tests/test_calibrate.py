@@ -42,7 +42,7 @@ def test_national_targets_file_is_valid(baseline):
     spec = load_targets(ROOT / "configs" / "targets" / "national.yaml")
     assert spec.fitted == ["grassroots_visit_share", "grassroots_admission_share",
                            "in_county_admission_rate", "visits_per_capita",
-                           "admissions_per_capita"]
+                           "admissions_per_capita", "no_care_share", "forgone_admission_share"]
     assert spec.targets["visits_per_capita"].band == pytest.approx(0.68)
     assert len(check_parameters(spec, baseline)) == len(spec.parameters)
 

@@ -107,6 +107,28 @@ def test_waiving_grassroots_outpatient_deductible_raises_grassroots_visit_share(
     assert all(d > 0 for d in diffs), diffs
 
 
+def test_higher_prices_leave_more_minor_episodes_without_care(small):
+    # the participation margin (TARGETS.md: rural first-visit elasticity −0.52): dearer care,
+    # fewer visits, and only through the care-seeking weight
+    dearer = {"facilities.outpatient_bill.value": {"village": 60, "township": 120, "county": 300,
+                                                   "out_of_county": 500}}
+    assert all(d > 0 for d in paired_difference(small, dearer, "no_care_share"))
+    blind = small.with_overrides({"choice.care_seeking_cost_per_100_yuan.value.outpatient": 0.0,
+                                  "choice.cost_per_100_yuan.value.outpatient": 0.0})
+    assert all(d == 0 for d in paired_difference(blind, dearer, "no_care_share"))
+
+
+def test_dearer_admission_is_forgone_more_but_emergencies_always_admitted(small):
+    dearer = {"benefits.resident.inpatient.rate.value": {"township": 0.5, "county": 0.4,
+                                                         "out_of_county": 0.3}}
+    assert all(d > 0 for d in paired_difference(small, dearer, "forgone_admission_share"))
+    refuse = run(small.with_overrides({"choice.no_admission_constant.value": 50.0}))
+    emergency = small.illness.emergency_share.value
+    forgone = refuse.indicator("forgone_admission_share")
+    assert forgone == pytest.approx(1 - emergency, abs=0.05)  # only emergencies are admitted
+    assert refuse.indicator("admissions_per_capita") > 0
+
+
 def test_non_referral_penalty_lowers_out_of_county_admissions(small):
     # 宁医保发〔2023〕103号 一(二): non-referred non-emergency out-of-region admissions 20 % lower
     diffs = paired_difference(
