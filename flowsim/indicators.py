@@ -389,6 +389,8 @@ HEADLINE = (
     "medical_cost_growth",
     "oop_per_capita",
     "catastrophic_incidence",
+    "no_care_share",
+    "forgone_admission_share",
     "visits_per_capita",
     "admissions_per_capita",
     "referrals_up_per_1000",
