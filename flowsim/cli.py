@@ -209,38 +209,38 @@ def experiment_tables(results: experiments.ExperimentResults) -> list[Table]:
     where = f"{county}, {n} replication{'s' if n > 1 else ''}, mean [95 % interval]"
     tables = []
     variants = [v["variant"] for v in meta["variants"]]
+    title = f"{meta['name']}: {where}; Δ = paired difference from {meta['baseline']}"
+
+    def cell(variant: str, name: str) -> str:
+        unit = indicators.INDICATORS[name].unit
+        text = _ci(s[(s.variant == variant) & (s.indicator == name)], "mean", "ci_low", "ci_high",
+                   unit)
+        diff = d[(d.variant == variant) & (d.indicator == name)]
+        if not diff.empty:
+            text += "\nΔ " + _ci(diff, "diff_mean", "diff_ci_low", "diff_ci_high", unit, sign=True)
+        return text
+
     if len(variants) <= 6:  # indicators down, variants across
-        table = Table(title=f"{meta['name']}: {where}; Δ = paired difference from "
-                      f"{meta['baseline']}", title_justify="left")
+        table = Table(title=title, title_justify="left")
         table.add_column("indicator")
         table.add_column("指标")
         for v in variants:
             table.add_column(v, justify="right")
         for name in kept:
             ind = indicators.INDICATORS[name]
-            cells = []
+            table.add_row(ind.label_en, ind.label_zh, *(cell(v, name) for v in variants))
+        tables.append(table)
+    else:  # variants down, four indicators across per table (only the first four for designs)
+        chunks = [kept[i:i + 4] for i in range(0, len(kept), 4)]
+        for shown in chunks[:1] if meta.get("sensitivity") or meta.get("axes") else chunks:
+            table = Table(title=title, title_justify="left")
+            table.add_column("variant")
+            for name in shown:
+                ind = indicators.INDICATORS[name]
+                table.add_column(f"{ind.label_en}\n{ind.label_zh}", justify="right")
             for v in variants:
-                row = s[(s.variant == v) & (s.indicator == name)]
-                diff = d[(d.variant == v) & (d.indicator == name)]
-                text = _ci(row, "mean", "ci_low", "ci_high", ind.unit)
-                if not diff.empty:
-                    text += "\nΔ " + _ci(diff, "diff_mean", "diff_ci_low", "diff_ci_high",
-                                         ind.unit, sign=True)
-                cells.append(text)
-            table.add_row(ind.label_en, ind.label_zh, *cells)
-        tables.append(table)
-    else:  # variants down, a few indicators across
-        shown = kept[:4]
-        table = Table(title=f"{meta['name']}: {where}", title_justify="left")
-        table.add_column("variant")
-        for name in shown:
-            ind = indicators.INDICATORS[name]
-            table.add_column(f"{ind.label_en}\n{ind.label_zh}", justify="right")
-        for v in variants:
-            table.add_row(v, *(_ci(s[(s.variant == v) & (s.indicator == name)], "mean",
-                                   "ci_low", "ci_high", indicators.INDICATORS[name].unit)
-                               for name in shown))
-        tables.append(table)
+                table.add_row(v, *(cell(v, name) for name in shown))
+            tables.append(table)
     if results.sensitivity is not None and not results.sensitivity.empty:
         sens = results.sensitivity[(results.sensitivity.county == county)
                                    & results.sensitivity.indicator.isin(kept)]
