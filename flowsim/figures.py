@@ -199,6 +199,25 @@ def _variant_menu(fig: go.Figure, groups: list[tuple[str, list[int]]], n_traces:
                       margin={"t": max(top, MENU_TOP + MENU_HEIGHT + 16)})
 
 
+def _sankey_per_variant(table: pd.DataFrame, labels: list[str], colours: list[str],
+                        links: Callable[[pd.DataFrame], dict], unit: str, **kw) -> go.Figure:
+    """One Sankey per variant of ``table`` (positive ``value`` rows), chosen by a drop-down.
+
+    ``links(rows)`` gives the link source, target, colour and hover of one variant's rows.
+    """
+    fig = go.Figure()
+    groups = []
+    for v in dict.fromkeys(table.variant):
+        d = table[(table.variant == v) & (table.value > 0)]
+        fig.add_trace(go.Sankey(
+            node={"label": labels, "color": colours, "pad": 18,
+                  "hovertemplate": f"%{{label}}: %{{value:,.0f}} {unit}<extra></extra>"},
+            link={"value": d.value.to_numpy(float), **links(d)}, **kw))
+        groups.append((esc(v), [len(fig.data) - 1]))
+    _variant_menu(fig, groups, len(fig.data))
+    return fig
+
+
 # -- figures -----------------------------------------------------------------------------------
 
 
@@ -491,23 +510,17 @@ def fund_flow(table: pd.DataFrame, lang: str) -> go.Figure:
                                                                for t in TIERS]
     colours = ["#9467bd", "#ff7f0e", "#8c564b"] + [TIER_COLOURS[t] for t in TIERS]
     link_colours = ["rgba(148,103,189,0.4)", "rgba(255,127,14,0.4)", "rgba(140,86,75,0.4)"]
-    fig = go.Figure()
-    groups = []
     yuan = word("yuan", lang)
-    for v in dict.fromkeys(table.variant):
-        d = table[(table.variant == v) & (table.value > 0)]
-        fig.add_trace(go.Sankey(
-            node={"label": labels, "color": colours, "pad": 18,
-                  "hovertemplate": f"%{{label}}: %{{value:,.0f}} {yuan}<extra></extra>"},
-            link={"source": [payers.index(p) for p in d.payer],
-                  "target": [len(payers) + TIERS.index(t) for t in d.tier],
-                  "value": d.value.to_numpy(float),
-                  "color": [link_colours[payers.index(p)] for p in d.payer],
-                  "hovertemplate": f"%{{source.label}} → %{{target.label}}: %{{value:,.0f}} "
-                                   f"{yuan}<extra></extra>"},
-            valueformat=",.0f", valuesuffix=f" {yuan}"))
-        groups.append((esc(v), [len(fig.data) - 1]))
-    _variant_menu(fig, groups, len(fig.data))
+
+    def links(d: pd.DataFrame) -> dict:
+        return {"source": [payers.index(p) for p in d.payer],
+                "target": [len(payers) + TIERS.index(t) for t in d.tier],
+                "color": [link_colours[payers.index(p)] for p in d.payer],
+                "hovertemplate": f"%{{source.label}} → %{{target.label}}: %{{value:,.0f}} "
+                                 f"{yuan}<extra></extra>"}
+
+    fig = _sankey_per_variant(table, labels, colours, links, yuan,
+                              valueformat=",.0f", valuesuffix=f" {yuan}")
     title = ("资金流向：医保基金、患者自付、医疗救助 → 各级机构（元）" if lang == "zh"
              else "Who pays whom: fund, patients and medical assistance → tiers (yuan)")
     return _layout(fig, title, lang, height=480)
@@ -524,23 +537,17 @@ def referrals(table: pd.DataFrame, lang: str) -> go.Figure:
               + [f"{word('to', lang)}: {tier_label(t, lang)}" for t in TIERS])
     colours = [TIER_COLOURS[t] for t in TIERS] * 2
     link_colour = {"up": "rgba(255,127,14,0.5)", "down": "rgba(44,160,44,0.5)"}
-    fig = go.Figure()
-    groups = []
     n = word("referrals", lang)
-    for v in dict.fromkeys(table.variant):
-        d = table[(table.variant == v) & (table.value > 0)]
-        fig.add_trace(go.Sankey(
-            node={"label": labels, "color": colours, "pad": 18,
-                  "hovertemplate": f"%{{label}}: %{{value:,.0f}} {n}<extra></extra>"},
-            link={"source": [TIERS.index(t) for t in d.tier],
-                  "target": [len(TIERS) + TIERS.index(t) for t in d.to_tier],
-                  "value": d.value.to_numpy(float),
-                  "color": [link_colour[k] for k in d.kind],
-                  "customdata": [word(k, lang) for k in d.kind],
-                  "hovertemplate": f"%{{customdata}}<br>%{{source.label}} → %{{target.label}}: "
-                                   f"%{{value:,.0f}} {n}<extra></extra>"}))
-        groups.append((esc(v), [len(fig.data) - 1]))
-    _variant_menu(fig, groups, len(fig.data))
+
+    def links(d: pd.DataFrame) -> dict:
+        return {"source": [TIERS.index(t) for t in d.tier],
+                "target": [len(TIERS) + TIERS.index(t) for t in d.to_tier],
+                "color": [link_colour[k] for k in d.kind],
+                "customdata": [word(k, lang) for k in d.kind],
+                "hovertemplate": f"%{{customdata}}<br>%{{source.label}} → %{{target.label}}: "
+                                 f"%{{value:,.0f}} {n}<extra></extra>"}
+
+    fig = _sankey_per_variant(table, labels, colours, links, n)
     title = ("转诊流向（橙色：上转；绿色：下转）" if lang == "zh"
              else "Referrals between tiers (orange: upward; green: downward)")
     return _layout(fig, title, lang, height=460)
