@@ -91,7 +91,7 @@ def main() -> None:
     for seed in args.seeds:
         windows["base", seed] = flowsim.run(base, days=args.days, seed=seed).window()
     no_care = statistics.mean(
-        w.no_care.sum() / (w.no_care.sum() + w.visits[OUT].sum())
+        w.no_care.sum() / w.minor_episodes.sum()
         for (k, _), w in windows.items() if k == "base")
     rows = []
     for name, (bill, tiers, measure, target, note) in CASES.items():

@@ -31,8 +31,12 @@ class DayCounts:
     # [tier, scheme]
     money: np.ndarray = field(default_factory=lambda: np.zeros((len(PAYERS), N_S, N_T, N_K)))
     # [payer, service, tier, scheme] yuan
+    minor_episodes: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
+    # [scheme] new acute minor episodes
     no_care: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
     # [scheme] minor episodes for which the patient sought no care
+    serious_episodes: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
+    # [scheme] new acute serious episodes of residents not already in hospital
     referrals: np.ndarray = field(default_factory=lambda: np.zeros((2, N_T, N_T), np.int64))
     # [kind, from tier, to tier]
     turned_away: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.domain import GRASSROOTS, IN_COUNTY, SCHEMES, TIERS, Scheme, Service, Tier
+from flowsim.domain import GRASSROOTS, IN_COUNTY, SCHEMES, TIERS, Scheme, Tier
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,9 @@ class Window:
     visits: np.ndarray  # [service, tier, scheme]
     admissions: np.ndarray  # [tier, scheme]
     money: np.ndarray  # [payer, service, tier, scheme] yuan; payers as counters.PAYERS
-    no_care: np.ndarray  # [scheme]
+    minor_episodes: np.ndarray  # [scheme] new acute minor episodes
+    no_care: np.ndarray  # [scheme] minor episodes without care
+    serious_episodes: np.ndarray  # [scheme] new serious episodes (residents not in hospital)
     referrals: np.ndarray  # [kind up/down, from tier, to tier]
     turned_away: np.ndarray  # [tier]
     bed_days: np.ndarray  # [tier] occupied bed-days
@@ -252,20 +254,15 @@ def admissions_avoided_per_1000(w: Window) -> float:
 
 @_indicator("no_care_share", "minor episodes without care", "未就诊比例", "fraction")
 def no_care_share(w: Window) -> float:
-    """Minor episodes for which no care was sought / (those + ordinary outpatient visits)."""
-    return _ratio(w.no_care.sum(), w.no_care.sum() + w.visits[Service.OUTPATIENT].sum())
+    """Minor episodes for which no care was sought / all new minor episodes."""
+    return _ratio(w.no_care.sum(), w.minor_episodes.sum())
 
 
 @_indicator("forgone_admission_share", "serious episodes not admitted", "应住院未住院比例",
             "fraction")
 def forgone_admission_share(w: Window) -> float:
-    """Serious episodes not admitted by choice / (those + admissions + admissions avoided).
-
-    Admissions include transfers and rehabilitation stays; avoided = treated as outpatients by a
-    case-paid hospital.
-    """
-    forgone = w.admissions_forgone.sum()
-    return _ratio(forgone, forgone + w.admissions.sum() + w.admissions_avoided.sum())
+    """Serious episodes whose patient chose not to be admitted / all new serious episodes."""
+    return _ratio(w.admissions_forgone.sum(), w.serious_episodes.sum())
 
 
 @_indicator(

@@ -320,6 +320,7 @@ class CountyModel(mesa.Model):
             return
         n = len(ill)
         p = self.residents.table[ill]
+        self.today.minor_episodes += np.bincount(p["scheme"], minlength=2)
         no_care = len(CHOICE_TIERS)  # the extra alternative after the facilities
         fac = np.vstack([self._alternatives(p), np.full(n, -1)])
         care, oop = self._utility(p, sev, Service.OUTPATIENT,
@@ -459,6 +460,7 @@ class CountyModel(mesa.Model):
         if not n:
             return None
         p = self.residents.table[ill]
+        self.today.serious_episodes += np.bincount(p["scheme"], minlength=2)
         forgo = len(INPATIENT_COLUMNS)  # the extra alternative after the hospitals
         fac = np.vstack([self._alternatives(p)[INPATIENT_COLUMNS], np.full(n, -1)])
         care, oop = self._utility(p, sev, Service.INPATIENT,
