@@ -22,17 +22,17 @@ every tier; own-price elasticities raise one tier's bills and measure that tier'
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 import flowsim
+from flowsim import indicators
 from flowsim.config import load_scenario
 from flowsim.domain import TIERS, Service, Tier
+from flowsim.intervals import mean_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 PATIENT = 3  # index of the patient's payments in counters.PAYERS
@@ -91,7 +91,7 @@ def main() -> None:
     for seed in args.seeds:
         windows["base", seed] = flowsim.run(base, days=args.days, seed=seed).window()
     no_care = statistics.mean(
-        w.no_care.sum() / w.minor_episodes.sum()
+        indicators.INDICATORS["no_care_share"].compute(w)
         for (k, _), w in windows.items() if k == "base")
     rows = []
     for name, (bill, tiers, measure, target, note) in CASES.items():
@@ -106,9 +106,8 @@ def main() -> None:
             per_seed.append(arc(q0, q1, p0, p1))
             dq.append(q1 / q0 - 1)
             dp.append(p1 / p0 - 1)
-        mean = float(np.mean(per_seed))
-        half = (stats.t.ppf(0.975, len(per_seed) - 1) * np.std(per_seed, ddof=1)
-                / math.sqrt(len(per_seed)))
+        mean, low, _ = mean_interval(per_seed)
+        half = mean - low
         rows.append((name, 100 * np.mean(dp), 100 * np.mean(dq), mean, half, target, note, p0))
 
     print()

@@ -27,12 +27,14 @@ import numpy as np
 import yaml
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
-from scipy import optimize, stats
+from scipy import optimize
 
 from flowsim import indicators
 from flowsim.api import run as run_scenario
 from flowsim.config import Scenario, Strict, load_model, load_scenario
 from flowsim.errors import InputError
+from flowsim.files import output_folder, write_text_atomically
+from flowsim.intervals import mean_interval
 
 # ---------------------------------------------------------------------------------------------
 # targets file
@@ -257,9 +259,8 @@ class Achieved:
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         """Student-t interval of the mean across replications."""
-        n = len(self.values)
-        half = stats.t.ppf(0.5 + level / 2, n - 1) * np.std(self.values, ddof=1) / math.sqrt(n)
-        return self.mean - half, self.mean + half
+        _, low, high = mean_interval(self.values, level)
+        return low, high
 
 
 @dataclass
@@ -476,10 +477,7 @@ def write_calibrated(fit: Fit, out: str | Path, *, today: date | None = None) ->
     lines = [f"# {line}" for line in fit_summary(fit)]
     text = "\n".join(lines) + "\n" + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False,
                                                     width=100)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    write_text_atomically(output_folder(out.parent, "--out") / out.name, text)
     load_scenario(out)  # the file must load like any scenario
     return out
 

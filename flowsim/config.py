@@ -452,6 +452,10 @@ class Scenario(Strict):
         """The merged YAML document (after ``extends:``), as plain data."""
         return copy.deepcopy(self._raw or self.model_dump(mode="json"))
 
+    def to_yaml(self) -> str:
+        """The merged YAML document as text (what ran, with every unit and source)."""
+        return yaml.safe_dump(self.raw(), allow_unicode=True, sort_keys=False)
+
     def change_dates(self) -> list[date]:
         """Dates after ``start_date`` on which some dated value changes, ascending."""
         dates = {d for _, dated in iter_dated(self) for d in dated}

@@ -44,6 +44,8 @@ from flowsim import indicators
 from flowsim.api import run as run_scenario
 from flowsim.config import Scenario, Strict, load_model, load_scenario
 from flowsim.errors import InputError
+from flowsim.files import output_folder, write_atomically, write_text_atomically
+from flowsim.intervals import mean_interval
 from flowsim.results import Results
 
 RUN_KEYS = ("run_id", "variant", "scenario", "point", "county", "replication", "seed")
@@ -284,7 +286,7 @@ def plan(
                 n_days = spec.days or config.days
                 if p == 0 and k == 0:
                     files.append({"variant": name, "file": str(config.file) if config.file
-                                  else None, "yaml": _yaml(config)})
+                                  else None, "yaml": config.to_yaml()})
                     changes[name] = [d.isoformat() for d in config.change_dates()]
                 for r in range(spec.replications):
                     seed = spec.first_seed + r + k * COUNTY_SEED_STRIDE
@@ -414,12 +416,6 @@ def evaluate(expr: float | str, names: dict[str, float]) -> float:
         return ev(ast.parse(expr, mode="eval").body)
     except (SyntaxError, ZeroDivisionError):
         raise ValueError(allowed) from None
-
-
-def _yaml(s: Scenario) -> str:
-    import yaml
-
-    return yaml.safe_dump(s.raw(), allow_unicode=True, sort_keys=False)
 
 
 def _slug(text: str) -> str:
@@ -589,13 +585,7 @@ def execute(
 
 
 def _prepare(out: Path) -> Path:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "runs").mkdir(exist_ok=True)
-    except OSError as err:
-        raise InputError(None, "--out", str(out),
-                         f"a folder that can be created ({err.strerror})") from None
-    return out / "runs"
+    return output_folder(output_folder(out) / "runs")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,9 +609,10 @@ def collect(plan: Plan) -> ExperimentResults:
     if sens is not None:
         files["sensitivity"] = sens
     for name, frame in files.items():
-        _atomic_parquet(frame, plan.out / f"{name}.parquet")
-    _atomic_text(json.dumps(plan.meta(), indent=2, ensure_ascii=False, default=str),
-                 plan.out / "experiment.json")
+        write_atomically(plan.out / f"{name}.parquet",
+                         lambda p, f=frame: f.to_parquet(p, index=False))
+    write_text_atomically(plan.out / "experiment.json",
+                          json.dumps(plan.meta(), indent=2, ensure_ascii=False, default=str))
     return ExperimentResults.load(plan.out)
 
 
@@ -660,12 +651,8 @@ def add_windows(windows: list[indicators.Window]) -> indicators.Window:
 
 def _interval(values: pd.Series) -> pd.Series:
     """Mean and 95 % t-interval of the mean (nan interval for a single value)."""
-    from scipy import stats
-
-    v = values.to_numpy(float)
-    n, mean = len(v), float(np.mean(v))
-    half = float(stats.t.ppf(0.975, n - 1) * np.std(v, ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-    return pd.Series({"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half})
+    mean, low, high = mean_interval(values)
+    return pd.Series({"n": len(values), "mean": mean, "ci_low": low, "ci_high": high})
 
 
 def summarise(table: pd.DataFrame, levers: list[str]) -> pd.DataFrame:
@@ -731,18 +718,6 @@ def sensitivity_indices(plan: Plan, table: pd.DataFrame) -> pd.DataFrame | None:
                          "indicator": ind, "parameter": name}
                         | {c: float(res[c][j]) for c in cols})
     return _labelled(pd.DataFrame(rows))
-
-
-def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _atomic_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------------------------

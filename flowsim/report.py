@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.offline
 import yaml
-from scipy import stats
 
 from flowsim import __version__, figures
 from flowsim.errors import InputError
+from flowsim.files import output_folder, write_text_atomically
+from flowsim.intervals import half_width
 from flowsim.results import Results
 
 LANGS = ("both", "zh", "en")
@@ -305,8 +303,7 @@ def _monthly_intervals(monthly: pd.DataFrame, n_counties: int) -> pd.DataFrame:
                                                       strict=True)])
     g = monthly.groupby(["variant", "month", "indicator"], sort=False).value
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
-    half = stats.t.ppf(0.975, np.maximum(out.n - 1, 1)) * out.sd / np.sqrt(out.n)
-    half = half.where(out.n > 1)
+    half = half_width(out.sd, out.n)
     return out.assign(ci_low=out["mean"] - half, ci_high=out["mean"] + half)
 
 
@@ -467,19 +464,6 @@ def write_report(source: str | Path | Results, path: str | Path, *, lang: str = 
     if target.is_dir():
         raise InputError(None, "--output", str(target), "an HTML file name (this is a folder)")
     page = render(load(source), lang)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(None, "--output", str(target),
-                         f"a file in a folder that can be created ({err.strerror})") from None
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for sharing
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return target
+    output_folder(target.parent, "--output")
+    return write_text_atomically(target, page)
 

@@ -15,8 +15,6 @@ Indicators for any period (a month, a year) are computed from the daily table wi
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,13 +22,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from flowsim import indicators
 from flowsim.community import CAPITATION_COLUMNS, DIP_COLUMNS, SETTLEMENT_COLUMNS
 from flowsim.counters import PAYERS, REFERRAL_KINDS, stack
 from flowsim.domain import SCHEMES, SERVICES, TIERS, Tier
 from flowsim.errors import InputError
+from flowsim.files import output_folder, write_atomically, write_text_atomically
 
 if TYPE_CHECKING:
     from flowsim.model import CountyModel
@@ -136,9 +134,7 @@ class Results:
                 for d in model.config.change_dates()
                 if d < model.start_date + pd.Timedelta(days=days)
             ],
-            "scenario_yaml": yaml.safe_dump(
-                model.config.raw(), allow_unicode=True, sort_keys=False
-            ),
+            "scenario_yaml": model.config.to_yaml(),
         }
         settlements = pd.DataFrame(model.community.settlements, columns=list(SETTLEMENT_COLUMNS))
         settlements = settlements.astype(float).astype({"year": int, "days": int})
@@ -284,33 +280,15 @@ class Results:
         Each file is written to a temporary name and renamed into place, so a failure never
         leaves a half-written file or removes what the folder already held.
         """
-        out = Path(out_dir)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise InputError(
-                None, "--out", str(out), f"a folder that can be created ({err.strerror})"
-            ) from None
-        if not out.is_dir():
-            raise InputError(None, "--out", str(out), "a folder (this is a file)")
+        out = output_folder(out_dir)
         written = []
         meta = {k: v for k, v in self.meta.items() if k != "scenario_yaml"}
         for name in FILES:
             table = getattr(self, name)
-            written.append(
-                _atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))
-            )
-        written.append(
-            _atomic(
-                out / "scenario.yaml",
-                lambda p: Path(p).write_text(self.meta["scenario_yaml"], "utf-8"),
-            )
-        )
-        written.append(
-            _atomic(
-                out / "run.json", lambda p: Path(p).write_text(json.dumps(meta, indent=2), "utf-8")
-            )
-        )
+            written.append(write_atomically(out / f"{name}.parquet",
+                                            lambda p, t=table: t.to_parquet(p, index=False)))
+        written.append(write_text_atomically(out / "scenario.yaml", self.meta["scenario_yaml"]))
+        written.append(write_text_atomically(out / "run.json", json.dumps(meta, indent=2)))
         return written
 
     @classmethod
@@ -360,14 +338,3 @@ def _tidy(name: str, array: np.ndarray, dates: pd.DatetimeIndex) -> pd.DataFrame
             df[col] = None
     return df[["date", "counter", "measure", *DIMENSIONS, "value"]]
 
-
-def _atomic(path: Path, write) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
