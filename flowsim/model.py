@@ -13,26 +13,30 @@ changes and at every new insurance year. Daily step, in this fixed order:
    today, then new acute serious episodes choosing among hospitals with a free bed; all
    admitted as one batch.
 
-Every encounter is priced by ``flowsim.policy.price_claims`` and lands in ``DayCounts``.
+Every encounter is priced by ``flowsim.policy.claim_for`` in the compiled loops of
+``flowsim.encounters`` and lands in ``DayCounts``.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from pathlib import Path
 
 import mesa
 import numpy as np
+import scipy.special
 
-from flowsim import payment
+from flowsim import encounters, payment
 from flowsim.agents import FACILITY_CLASSES, Patient
+from flowsim.benefits import Claim
 from flowsim.choice import allocate
 from flowsim.community import CommunityBudget, settle_capitation, settle_dip
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
 from flowsim.county import County, load_county_csv, synthetic_county
 from flowsim.domain import CATASTROPHIC_SHARE, GRASSROOTS, Referral, Service, Tier
-from flowsim.policy import as_float32, price_claims, provider_payment, rules_on
+from flowsim.policy import provider_payment, rules_on
 from flowsim.population import build_residents
 from flowsim.streams import Streams
 
@@ -42,6 +46,8 @@ them on demand (``model.patient(row)``): 500,000 Mesa agents would cost ~3 s and
 MAX_STAY_DAYS = 120
 """Length-of-stay ceiling (days); also the length of the discharge calendar."""
 UNLIMITED = 10**9
+SEVERITY_GRID = 4096
+"""Steps of the tabulated severity quantile function (``_new_episodes``)."""
 
 CHOICE_TIERS = np.array(County.CHOICE_TIERS, dtype=np.int64)
 OWN_GRASSROOTS = np.array([True, True, False, False, False])
@@ -127,8 +133,8 @@ class CountyModel(mesa.Model):
         self.visits_yesterday = np.zeros(len(fac), np.int64)
         self._discharges = np.zeros((MAX_STAY_DAYS + 1, len(fac)), np.int64)
         self._inpatients = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (rows, discharge day)
-        self.facility_totals = {k: np.zeros(len(fac)) for k in ("visits", "admissions", "fund",
-                                                                 "bill", "revenue")}
+        self._totals = np.zeros((len(encounters.MEASURES), len(fac)))  # [measure, facility]
+        self.facility_totals = dict(zip(encounters.MEASURES, self._totals, strict=True))
         for row, tier in enumerate(self.fac_tier):
             FACILITY_CLASSES[Tier(tier)](self, row)
         self.choice_set = self.county.choice_set().astype(np.int64)
@@ -216,7 +222,6 @@ class CountyModel(mesa.Model):
     def _apply_rules(self) -> None:
         """Put the rules in force on ``self.date`` (scheduled at every change date)."""
         self.rules = rules_on(self.config, self.date)
-        self._rules32 = as_float32(self.rules)  # expected costs in choice: float32 is enough
         p_cert = np.exp(-self.reach_minutes[:, self.rules.lowest_certifying_tier]
                         / self.config.benefits.chronic.certification_decay_minutes.value)
         r = self.residents
@@ -320,18 +325,19 @@ class CountyModel(mesa.Model):
             return
         n = len(ill)
         p = self.residents.table[ill]
-        self.today.minor_episodes += np.bincount(p["scheme"], minlength=2)
+        scheme = p["scheme"]
+        self.today.minor_episodes += np.bincount(scheme, minlength=2)
         no_care = len(CHOICE_TIERS)  # the extra alternative after the facilities
         fac = np.vstack([self._alternatives(p), np.full(n, -1)])
-        care, oop = self._utility(p, sev, Service.OUTPATIENT,
-                                  self.fp.outpatient_bill[CHOICE_TIERS], with_oop=True)
-        utility = np.vstack([care, np.float32(self.cp.no_care_constant)
+        care, oop = self._utility(p, fac[:no_care], sev, Service.OUTPATIENT,
+                                  self.fp.outpatient_bill[CHOICE_TIERS])
+        utility = np.vstack([care, self.cp.no_care_constant
                              + self._care_seeking_cost(care, oop, p, Service.OUTPATIENT)])
         gumbel = self._gumbel("choice.outpatient", (no_care + 1, n))
         noise = self._bill_noise(2, n)
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
         seen = (pick >= 0) & (pick != no_care)
-        self.today.no_care += np.bincount(p["scheme"][~seen], minlength=2)
+        self.today.no_care += np.bincount(scheme[~seen], minlength=2)
         rows = np.flatnonzero(seen)
         chosen = fac[pick[rows], rows]
         tier = self.fac_tier[chosen]
@@ -375,7 +381,7 @@ class CountyModel(mesa.Model):
         service = np.where(p["certified"] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
         bill = (self.fp.chronic_visit_fee[CHOICE_TIERS]
                 + self.fp.chronic_drug_cost_per_day[CHOICE_TIERS] * self.rules.prescription_days)
-        utility = self._utility(p, 0.0, service, bill)  # follow-ups: severity 0
+        utility, _ = self._utility(p, fac, np.zeros(n), service, bill)  # severity 0
         gumbel = self._gumbel("choice.chronic", (len(CHOICE_TIERS), n))
         pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
         rows = np.flatnonzero(pick >= 0)
@@ -418,7 +424,7 @@ class CountyModel(mesa.Model):
         to_county = ((from_tier < Tier.COUNTY) & (sev <= county_cap)) | keep
         sev = np.where(keep, np.minimum(sev, county_cap), sev)
         utility = np.where(to_county, [[0.0], [-1.0]], [[-np.inf], [0.0]])
-        pick = self._allocate(utility, np.zeros((2, n)), alternatives[3:5], free)
+        pick = self._allocate(utility, np.zeros((2, n), np.float32), alternatives[3:5], free)
         fac = alternatives[3 + pick, np.arange(n)]
         to_tier = self.fac_tier[fac]
         moved = to_tier != from_tier
@@ -435,7 +441,7 @@ class CountyModel(mesa.Model):
             return None
         res = due["res"][down]
         own_township = self.alternatives[1, self.residents.village[res]]
-        pick = self._allocate(np.zeros((1, len(res))), np.zeros((1, len(res))),
+        pick = self._allocate(np.zeros((1, len(res))), np.zeros((1, len(res)), np.float32),
                               own_township[None, :], free)
         ok = pick == 0
         n = int(ok.sum())
@@ -460,19 +466,20 @@ class CountyModel(mesa.Model):
         if not n:
             return None
         p = self.residents.table[ill]
-        self.today.serious_episodes += np.bincount(p["scheme"], minlength=2)
+        scheme = p["scheme"]
+        self.today.serious_episodes += np.bincount(scheme, minlength=2)
         forgo = len(INPATIENT_COLUMNS)  # the extra alternative after the hospitals
         fac = np.vstack([self._alternatives(p)[INPATIENT_COLUMNS], np.full(n, -1)])
-        care, oop = self._utility(p, sev, Service.INPATIENT,
+        care, oop = self._utility(p, fac[:forgo], sev, Service.INPATIENT,
                                   self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
-                                  inpatient=True, emergency=emergency, with_oop=True)
+                                  inpatient=True, emergency=emergency)
         care[(self.beds[np.maximum(fac[:forgo], 0)] == 0)] = -np.inf
         stay_out = self.cp.no_admission_constant + self._care_seeking_cost(
             care, oop, p, Service.INPATIENT)
         utility = np.vstack([care, np.where(emergency, -np.inf, stay_out)])
         gumbel = self._gumbel("choice.inpatient", (forgo + 1, n))
         pick = self._allocate(utility, gumbel, fac, free)
-        self.today.admissions_forgone += np.bincount(p["scheme"][pick == forgo], minlength=2)
+        self.today.admissions_forgone += np.bincount(scheme[pick == forgo], minlength=2)
         rows = np.flatnonzero((pick >= 0) & (pick != forgo))
         chosen = fac[pick[rows], rows]
         # provider response: a case-paid hospital treats some low-severity patients as outpatients
@@ -483,7 +490,8 @@ class CountyModel(mesa.Model):
         if avoid.any():
             self.today.admissions_avoided += np.bincount(tier[avoid], minlength=4)
             self._outpatient_visit(ill[rows[avoid]], p[rows[avoid]], chosen[avoid],
-                                   Service.OUTPATIENT, self.fp.outpatient_bill[tier[avoid]])
+                                   Service.OUTPATIENT,
+                                   self.fp.outpatient_bill[tier[avoid]])
             rows, chosen = rows[~avoid], chosen[~avoid]
         return dict(res=ill[rows], fac=chosen, severity=sev[rows],
                     referral=np.full(len(rows), Referral.NONE),
@@ -496,8 +504,8 @@ class CountyModel(mesa.Model):
         """Residents falling ill today: Poisson count per age band, members drawn uniformly.
 
         Count_b ~ Poisson(rate_b / 365 × residents_b); returns (rows, severity ~ Beta(a, b)),
-        drawn as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) (float32 gammas: faster than
-        ``Generator.beta``).
+        severity drawn by inverse CDF: Beta quantiles tabulated at ``SEVERITY_GRID`` + 1 even
+        steps, interpolated linearly at U ~ U(0, 1) (a third of the cost of two gamma draws).
         """
         rng = self.streams.on(f"illness.{kind}", self.day)
         start = self.residents.band_start
@@ -506,24 +514,25 @@ class CountyModel(mesa.Model):
         total = int(counts.sum())
         offset = (rng.random(total) * np.repeat(size, counts)).astype(np.int64)
         rows = rng.permutation(np.repeat(start[:-1], counts) + offset)
-        a, b = severity_beta
-        rng = self.streams.on(f"severity.{kind}", self.day)
-        x = rng.standard_gamma(a, len(rows), dtype=np.float32)
-        y = rng.standard_gamma(b, len(rows), dtype=np.float32)
-        return rows.astype(np.int64, copy=False), (x / (x + y)).astype(np.float64)
+        quantiles = _beta_quantiles(*severity_beta)
+        u = self.streams.on(f"severity.{kind}", self.day).random(total) * SEVERITY_GRID
+        cell = u.astype(np.intp)
+        low = quantiles[cell]
+        severity = low + (u - cell) * (quantiles[cell + 1] - low)
+        return rows.astype(np.int64, copy=False), severity
 
     def _gumbel(self, process: str, shape: tuple[int, int]) -> np.ndarray:
-        """Standard Gumbel draws (float32) from ``process``'s stream today: −log(−log U).
+        """[k, n] standard Gumbel draws (float32) from ``process``'s stream today: −log(−log U).
 
         U ~ U(0, 1) in float32, floored at 1e-30 so that U = 0 gives no infinity; uniform draws
         and two vectorised logs cost about half of −log E with E ~ Exp(1) (ziggurat).
         """
-        g = self.streams.on(process, self.day).random(shape[::-1], np.float32)
+        g = self.streams.on(process, self.day).random(shape, np.float32)
         np.maximum(g, np.float32(1e-30), out=g)
         np.log(g, out=g)
         np.negative(g, out=g)  # −log U ~ Exp(1), > 0 since U < 1
         np.log(g, out=g)
-        return np.negative(g, out=g).T
+        return np.negative(g, out=g)
 
     def _bill_noise(self, k: int, n: int) -> np.ndarray:
         """[k, n] mean-one lognormal multipliers of bills: exp(σz − σ²/2) (float32)."""
@@ -573,53 +582,40 @@ class CountyModel(mesa.Model):
         base = (tier_constant[CHOICE_TIERS[cols]][:, None]
                 - self.cp.travel_per_hour * self.travel.T[cols] / 60
                 - self.cp.crowding * load[np.maximum(fac, 0)])
-        return np.where(fac >= 0, base, -np.inf).astype(np.float32)
+        return np.where(fac >= 0, base, -np.inf)
 
     def _care_seeking_cost(self, care, oop, p, service) -> np.ndarray:
-        """Utility that going without care gains from the cost of care (float32, [n]).
+        """Utility that going without care gains from the cost of care ([n]).
 
         γ[service] × cost sensitivity × E[OOP] / 100, where E[OOP] = Σ_j softmax(V)_j × OOP_j is
         the out-of-pocket the patient expects if they seek care: the mean over the facilities
         (utilities ``care`` [k, n], OOP ``oop`` [k, n]) weighted by their logit probabilities.
         """
-        weight = np.float32(self.cp.care_seeking_cost_per_100_yuan[service] / 100)
-        top = care.max(axis=0)
-        w = np.exp(care - np.where(np.isfinite(top), top, 0))  # 0 at unavailable alternatives
-        expected = (w * oop).sum(axis=0) / np.maximum(w.sum(axis=0), np.float32(1e-30))
-        return weight * p["cost_sensitivity"] * expected
+        weight = self.cp.care_seeking_cost_per_100_yuan[service] / 100
+        return weight * p["cost_sensitivity"] * encounters.expected_oop(care, oop)
 
-    def _utility(self, p, sev, service, bill, *, inpatient=False, emergency=False,
-                 with_oop=False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """[alternative, patient] systematic utility (DESIGN.md "One episode's life", step 2).
+    def _utility(self, p, fac, sev, service, bill, *, inpatient=False,
+                 emergency=None) -> tuple[np.ndarray, np.ndarray]:
+        """[alternative, patient] systematic utility and expected out-of-pocket (yuan).
 
-        V = village part (tier constant − travel − crowding, ``_village_utility``)
-            + w_q × quality × severity − w_cost[service] × OOP/100 × cost sensitivity
-            + w_contract [own grassroots facility] + w_habit [tier used last time].
-        OOP is the expected out-of-pocket under today's rules for this very patient. ``p``:
-        the patients' records (``Residents.table`` rows); ``bill`` per alternative; ``service``
-        a scalar or [alternative, patient]. Computed in float32, like the Gumbel draws.
+        ``encounters.utilities`` (DESIGN.md "One episode's life", step 2) for residents with
+        records ``p`` choosing among facilities ``fac`` [k, n] (the hospitals if ``inpatient``,
+        else every choice-set column), with the village part of today (``_village_utility``):
+        OOP is the expected out-of-pocket under today's rules for this very patient. ``bill``
+        per alternative; ``service`` a scalar or [k, n]; ``emergency`` [n] (default none).
         """
         cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
-        tiers = CHOICE_TIERS[cols][:, None]
-        own = OWN_GRASSROOTS[cols][:, None]
-        contracted = p["contracted"]
-        oop = price_claims(
-            self._rules32, bill=bill.astype(np.float32)[:, None], scheme=p["scheme"],
-            service=service, tier=tiers,
-            poverty=p["poverty"], emergency=emergency, contracted_here=own & contracted,
-            deductible_paid_year=_per_service(p["deductible_paid_year"], service),
-            fund_paid_year=_per_service(p["fund_paid_year"], service),
-            assistance_paid_year=p["assistance_paid_year"],
-        ).patient
-        f32 = np.float32
-        quality = self.fp.quality[tiers].astype(f32)
-        cost_weight = (self.cp.cost_per_100_yuan / 100).astype(f32).take(service)  # [k, n] or ()
-        v = self._village_utility(inpatient).take(p["village"], axis=1)  # summed in place
-        v += quality * (f32(self.cp.quality_x_severity) * np.asarray(sev, f32))
-        v -= cost_weight * p["cost_sensitivity"] * oop
-        v[own[:, 0]] += f32(self.cp.family_doctor) * contracted  # 0 at the other alternatives
-        v += f32(self.cp.habit) * (p["last_tier"].astype(np.intp) == tiers)
-        return (v, oop) if with_oop else v
+        tiers = CHOICE_TIERS[cols]
+        k, n = fac.shape
+        v, oop = np.empty((k, n)), np.empty((k, n))
+        encounters.utilities(
+            self.rules.tables, p, fac, tiers, OWN_GRASSROOTS[cols],
+            self._village_utility(inpatient), self.fp.quality[tiers] * self.cp.quality_x_severity,
+            sev, _column(service, (k, n), np.int64), np.asarray(bill, np.float64),
+            np.zeros(n, bool) if emergency is None else emergency,
+            self.cp.cost_per_100_yuan / 100, float(self.cp.family_doctor), float(self.cp.habit),
+            v, oop)
+        return v, oop
 
     def _outpatient_visit(self, res, p, fac, service, bill) -> None:
         """Outpatient visits of residents ``res`` (records ``p``) at facilities ``fac``."""
@@ -628,58 +624,32 @@ class CountyModel(mesa.Model):
         if self._visits_day != self.day:
             self._visits_today, self._visits_day = np.zeros_like(self.slots), self.day
         self._visits_today += np.bincount(fac, minlength=len(self.slots))
-        tier = self.fac_tier[fac]
-        self.today.add_visits(service, tier, p["scheme"])
+        service = _column(service, len(res), np.int64)
         claim = self._claim(p, fac, service, bill)
-        self._settle(res, p, fac, service, claim)
+        self._book(res, fac, service, claim, claim.fund)
 
     def _claim(self, p, fac, service, bill, *, referral=Referral.NONE, prior_deductible=0.0,
-               emergency=False):
+               emergency=False) -> Claim:
         """Price a batch of encounters of residents with records ``p`` at facilities ``fac``."""
-        v = p["village"]
-        own = (self.alternatives[0].take(v) == fac) | (self.alternatives[1].take(v) == fac)
-        return price_claims(
-            self.rules, bill=bill, scheme=p["scheme"], service=service,
-            tier=self.fac_tier.take(fac), poverty=p["poverty"], referral=referral,
-            prior_deductible_paid=prior_deductible, emergency=emergency,
-            contracted_here=p["contracted"] & own,
-            deductible_paid_year=_per_service(p["deductible_paid_year"], service),
-            fund_paid_year=_per_service(p["fund_paid_year"], service),
-            assistance_paid_year=p["assistance_paid_year"],
-        )
+        n = len(p)
+        bill = np.asarray(bill, np.float64)
+        parts = encounters.claims(
+            self.rules.tables, p, fac, self.fac_tier,
+            self.alternatives[:2], _column(service, n, np.int64), bill,
+            _column(referral, n, np.int64), _column(prior_deductible, n, np.float64),
+            _column(emergency, n, np.bool_))
+        return Claim(bill, *parts)
 
-    def _settle(self, res, p, fac, service, claim, fund_paid=None) -> None:
-        """Book a batch of claims: resident accumulators, daily counters, facility totals.
-
-        ``fund_paid``: what the fund pays the providers (default: the claims' fund share, as
-        under fee-for-service).
+    def _book(self, res, fac, service, claim: Claim, fund_paid, *, admission=False) -> None:
+        """Book a batch of claims (``encounters.book``); ``fund_paid``: what the fund pays the
+        providers (the claims' fund share under fee-for-service; 0 under capitation).
         """
-        if fund_paid is None:
-            fund_paid = claim.fund
-            capitated = self.rules.capitation.any() and (
-                self.rules.capitation[self.fac_tier[fac]] & (service == Service.OUTPATIENT))
-            if np.any(capitated):  # paid by the capitation budget instead of per claim
-                np.add.at(self._capitation_cost, fac[capitated], claim.fund[capitated])
-                fund_paid = np.where(capitated, 0.0, claim.fund)
-        r = self.residents
-        tier = self.fac_tier[fac]
-        _add_per_service(r.table["deductible_paid_year"], res, service, claim.deductible_paid)
-        _add_per_service(r.table["fund_paid_year"], res, service, claim.fund)
-        if claim.assistance.any():
-            np.add.at(r.assistance_paid_year, res, claim.assistance.astype(np.float32))
-        np.add.at(r.oop_year, res, claim.patient.astype(np.float32))
-        r.last_tier[res] = tier
-        self.today.add_claims(claim, service, tier, p["scheme"], p["quintile"], fund_paid)
-        n_fac = len(self.slots)
-        revenue = fund_paid + claim.assistance + claim.patient
-        keys = ("fund", "bill", "revenue")  # one bincount over [key, facility] cells
-        money = np.bincount((np.arange(len(keys))[:, None] * n_fac + fac).ravel(),
-                            weights=np.concatenate([fund_paid, claim.bill, revenue]),
-                            minlength=len(keys) * n_fac).reshape(len(keys), n_fac)
-        for key, amount in zip(keys, money, strict=True):
-            self.facility_totals[key] += amount
-        key = "admissions" if np.ndim(service) == 0 and service == Service.INPATIENT else "visits"
-        self.facility_totals[key] += np.bincount(fac, minlength=n_fac)
+        t = self.today
+        encounters.book(
+            self.residents.table, res, fac, self.fac_tier, service, claim.bill,
+            claim.deductible_paid, claim.fund, claim.assistance, claim.patient,
+            np.asarray(fund_paid, np.float64), self.rules.capitation, admission, t.money,
+            t.visits, t.admissions, t.oop_by_quintile, self._totals, self._capitation_cost)
 
     def _admit(self, batch: dict[str, np.ndarray]) -> None:
         """Admit a batch: length of stay, bill, claim, bed, and any transfer or rehab to come.
@@ -712,17 +682,16 @@ class CountyModel(mesa.Model):
         bill = np.where(rehab, f.rehab_bed_day_bill * stay,
                         f.admission_bill[tier] * stay / f.length_of_stay[tier])
         r = self.residents
-        p = r.table[res]
-        claim = self._claim(p, fac, Service.INPATIENT, bill, referral=referral,
+        service = np.full(len(res), Service.INPATIENT)
+        claim = self._claim(r.table[res], fac, service, bill, referral=referral,
                             prior_deductible=batch["prior_deductible"],
                             emergency=batch["emergency"])
         paid = provider_payment(self.rules, claim, tier=tier, severity=sev, stay=stay,
                                 rehab=rehab, n_groups=self.n_drg_groups)
-        self._settle(res, p, fac, Service.INPATIENT, claim, paid.fund)
+        self._book(res, fac, service, claim, paid.fund, admission=True)
         if self.rules.dip.any():
             self.today.dip_points += np.bincount(tier, weights=paid.dip_points, minlength=4)
             self.today.dip_standard += np.bincount(tier, weights=paid.dip_standard, minlength=4)
-        self.today.add_admissions(tier, p["scheme"])
         self.beds_occupied += np.bincount(fac, minlength=len(self.beds))
         out = self.day + stay
         np.add.at(self._discharges, (out % len(self._discharges), fac), 1)
@@ -788,31 +757,17 @@ class _Pending:
         return due
 
 
-def _per_service(accumulator: np.ndarray, service: np.ndarray) -> np.ndarray:
-    """A [patient, service] accumulator at ``service``.
-
-    Returns [n] for a scalar service, else service's shape ([n] or [k, n]); a per-element
-    service is outpatient or chronic.
-    """
-    if np.ndim(service) == 0:
-        return accumulator[:, service]
-    return np.where(service == Service.CHRONIC, accumulator[:, Service.CHRONIC],
-                    accumulator[:, Service.OUTPATIENT])
+@functools.cache
+def _beta_quantiles(a: float, b: float) -> np.ndarray:
+    """Beta(a, b) quantiles at 0, 1/G, …, 1 with G = ``SEVERITY_GRID``."""
+    return scipy.special.betaincinv(a, b, np.linspace(0.0, 1.0, SEVERITY_GRID + 1))
 
 
-def _add_per_service(accumulator: np.ndarray, res: np.ndarray, service, amount) -> None:
-    """accumulator[res, service] += amount (float32), repeated rows adding up.
-
-    accumulator: [resident, service] view; service: scalar, or per element (outpatient or
-    chronic). One 1-D ``np.add.at`` per service: the 2-D form is several times slower.
-    """
-    amount = amount.astype(np.float32)
-    if np.ndim(service) == 0:
-        np.add.at(accumulator[:, service], res, amount)
-        return
-    for s in (Service.OUTPATIENT, Service.CHRONIC):
-        mask = service == s
-        np.add.at(accumulator[:, s], res[mask], amount[mask])
+def _column(x, shape, dtype) -> np.ndarray:
+    """``x`` as a contiguous array of ``shape`` and ``dtype`` (a scalar is repeated)."""
+    if np.ndim(x) == 0:
+        return np.full(shape, x, dtype)
+    return np.ascontiguousarray(x, dtype)
 
 
 def _build_county(scenario: Scenario, rng: np.random.Generator) -> County:

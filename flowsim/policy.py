@@ -8,11 +8,13 @@ through ``price_claims``, so patients respond to exactly the rules they will be 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from flowsim import benefits, payment
 from flowsim.config import Scenario
@@ -57,15 +59,10 @@ class Rules:
     contribution: np.ndarray  # [scheme] yuan per member per year into the fund
     global_budget: bool  # the county medical community is under a global budget
 
-
-def as_float32(rules: Rules) -> Rules:
-    """The same rules with float tables in float32, for the choice model's expected costs."""
-    tables = {f.name: getattr(rules, f.name) for f in fields(rules)}
-    return replace(rules, **{
-        name: table.astype(np.float32)
-        for name, table in tables.items()
-        if isinstance(table, np.ndarray) and table.dtype.kind == "f"
-    })
+    @cached_property
+    def tables(self) -> RuleTables:
+        """The cost-sharing tables for compiled code (``claim_for``)."""
+        return rule_tables(self)
 
 
 def rules_on(scenario: Scenario, day: date) -> Rules:
@@ -113,6 +110,96 @@ def rules_on(scenario: Scenario, day: date) -> Rules:
     )
 
 
+class RuleTables(NamedTuple):
+    """The cost-sharing part of ``Rules`` as numbers only, for compiled code (``claim_for``).
+
+    Arrays are float64 (flags bool) and C-ordered, so that every day's tables have one numba
+    type; modes are codes: ``upward`` indexes ``benefits.UPWARD_MODES``.
+    """
+
+    rate: np.ndarray  # [scheme, service, tier]
+    deductible: np.ndarray  # [scheme, service, tier]
+    annual_cap: np.ndarray  # [scheme, service]
+    catalogue_share: np.ndarray  # [service, tier]
+    grassroots_outpatient_deductible_waived: bool
+    upward: int
+    downward_waived: bool
+    penalty_size: float
+    penalty_relative: bool
+    family_doctor_min_rate: np.ndarray  # [service]
+    assistance_share: np.ndarray  # [Poverty]
+    assistance_cap: np.ndarray  # [Poverty]
+    assistance_services: np.ndarray  # [service] bool
+
+
+def rule_tables(rules: Rules) -> RuleTables:
+    """``rules``' cost-sharing tables in the fixed types of ``RuleTables``."""
+    f64 = lambda x: np.ascontiguousarray(x, np.float64)  # noqa: E731
+    return RuleTables(
+        rate=f64(rules.rate), deductible=f64(rules.deductible), annual_cap=f64(rules.annual_cap),
+        catalogue_share=f64(rules.catalogue_share),
+        grassroots_outpatient_deductible_waived=bool(
+            rules.grassroots_outpatient_deductible_waived),
+        upward=benefits.UPWARD_MODES.index(rules.upward_continuity),
+        downward_waived=bool(rules.downward_waived),
+        penalty_size=float(rules.penalty_size),
+        penalty_relative=rules.penalty_mode == "relative",
+        family_doctor_min_rate=f64(rules.family_doctor_min_rate),
+        assistance_share=f64(rules.assistance_share),
+        assistance_cap=f64(rules.assistance_cap),
+        assistance_services=np.ascontiguousarray(rules.assistance_services, np.bool_),
+    )
+
+
+_OUTPATIENT, _INPATIENT = int(Service.OUTPATIENT), int(Service.INPATIENT)
+_TOWNSHIP, _OUT_OF_COUNTY = int(Tier.TOWNSHIP), int(Tier.OUT_OF_COUNTY)
+_UP = int(Referral.UP)
+
+
+@njit(cache=True)
+def claim_for(t, bill, scheme, service, tier, poverty, referral, prior_deductible_paid, emergency,
+              contracted_here, deductible_paid_year, fund_paid_year, assistance_paid_year):
+    """One encounter's claim under tables ``t`` (``RuleTables``), composed from ``benefits``.
+
+    rate = base rate [scheme, service, tier], cut for non-referred non-emergency out-of-county
+    admissions (004 一(二)), floored for contracted residents at their grassroots facility (000 六);
+    deductible due = per admission with referral continuity (001 三(一), 003, 004 二(二)) or what is
+    left of the annual outpatient deductible (``deductible_paid_year`` already paid), waived at
+    grassroots where the scenario says (000 五); fund cap = annual cap − ``fund_paid_year``;
+    assistance by poverty group on covered services, up to its cap − ``assistance_paid_year``.
+
+    Returns:
+        (policy_range, deductible_paid, fund, assistance, patient), yuan.
+    """
+    deductible = t.deductible[scheme, service, tier]
+    rate = t.rate[scheme, service, tier]
+    if service == _INPATIENT:
+        penalised = tier == _OUT_OF_COUNTY and referral != _UP and not emergency
+        rate = benefits.penalised_rate(rate, penalised, t.penalty_size, t.penalty_relative)
+        due = benefits.admission_deductible(deductible, referral, prior_deductible_paid,
+                                            t.upward, t.downward_waived)
+    else:
+        waived = (t.grassroots_outpatient_deductible_waived and service == _OUTPATIENT
+                  and tier <= _TOWNSHIP)
+        due = benefits.annual_deductible_left(deductible, deductible_paid_year, waived)
+    rate = benefits.contract_floor(rate, t.family_doctor_min_rate[service], contracted_here)
+    assistance_share = t.assistance_share[poverty] if t.assistance_services[service] else 0.0
+    return benefits.split_bill(bill, t.catalogue_share[service, tier], due, rate,
+                               t.annual_cap[scheme, service] - fund_paid_year, assistance_share,
+                               t.assistance_cap[poverty] - assistance_paid_year)
+
+
+@njit(cache=True)
+def _claim_each(t, bill, scheme, service, tier, poverty, referral, prior_deductible_paid,
+                emergency, contracted_here, deductible_paid_year, fund_paid_year,
+                assistance_paid_year, out):
+    for i in range(bill.size):
+        out[0, i], out[1, i], out[2, i], out[3, i], out[4, i] = claim_for(
+            t, bill[i], scheme[i], service[i], tier[i], poverty[i], referral[i],
+            prior_deductible_paid[i], emergency[i], contracted_here[i], deductible_paid_year[i],
+            fund_paid_year[i], assistance_paid_year[i])
+
+
 def price_claims(
     rules: Rules,
     *,
@@ -129,53 +216,17 @@ def price_claims(
     fund_paid_year: np.ndarray | float = 0.0,
     assistance_paid_year: np.ndarray | float = 0.0,
 ) -> benefits.Claim:
-    """Cost sharing of a batch of encounters (all arguments broadcast together).
-
-    rate = base rate [scheme, service, tier], cut for non-referred non-emergency out-of-county
-    admissions (004 一(二)), floored for contracted residents at their grassroots facility (000 六);
-    deductible due = per admission with referral continuity (001 三(一), 003, 004 二(二)) or what is
-    left of the annual outpatient deductible, waived at grassroots where the scenario says (000 五);
-    fund cap = annual cap − fund paid this year; assistance by poverty group on covered services.
-    """
-    n_svc, n_tier = rules.catalogue_share.shape
-    scheme = np.asarray(scheme, np.intp)  # [n] int8 codes: widened once, not per [k, n] key
-    service_tier = service * n_tier + tier  # flat keys: one cheap 1-D take per table
-    key = scheme * (n_svc * n_tier) + service_tier
-    # Rules that cannot apply to anything in the batch are skipped (same result, less work).
-    inpatient = service == Service.INPATIENT
-    any_inpatient = bool(np.any(inpatient))
-    rate = rules.rate.take(key)
-    if any_inpatient and rules.penalty_size > 0:
-        penalised = (inpatient & (tier == Tier.OUT_OF_COUNTY) & (referral != Referral.UP)
-                     & ~np.asarray(emergency))
-        rate = benefits.effective_rate(
-            rate, penalised=penalised, penalty=rules.penalty_size, mode=rules.penalty_mode
-        )
-    min_rate = rules.family_doctor_min_rate.take(service)
-    if (min_rate > 0).any():
-        rate = benefits.contracted_rate(rate, min_rate=min_rate, contracted_here=contracted_here)
-    deductible = rules.deductible.take(key)
-    if np.all(inpatient):
-        due = _inpatient_due(rules, deductible, referral, prior_deductible_paid)
-    else:
-        waived = (rules.grassroots_outpatient_deductible_waived
-                  & (service == Service.OUTPATIENT) & (tier <= Tier.TOWNSHIP))
-        due = benefits.outpatient_deductible_due(
-            deductible, paid_this_year=deductible_paid_year, waived=waived
-        )
-        if any_inpatient:
-            due = np.where(inpatient, _inpatient_due(rules, deductible, referral,
-                                                     prior_deductible_paid), due)
-    covered = rules.assistance_services[service]
-    return benefits.share_costs(
-        bill,
-        catalogue_share=rules.catalogue_share.take(service_tier),
-        deductible_due=due,
-        rate=rate,
-        fund_cap_left=rules.annual_cap.take(scheme * n_svc + service) - fund_paid_year,
-        assistance_share=rules.assistance_share[poverty] * covered if covered.any() else 0.0,
-        assistance_cap_left=rules.assistance_cap[poverty] - assistance_paid_year,
-    )
+    """``claim_for`` over a batch of encounters (all arguments broadcast together)."""
+    i64, f64 = np.int64, np.float64
+    typed = [(bill, f64), (scheme, i64), (service, i64), (tier, i64), (poverty, i64),
+             (referral, i64), (prior_deductible_paid, f64), (emergency, np.bool_),
+             (contracted_here, np.bool_), (deductible_paid_year, f64), (fund_paid_year, f64),
+             (assistance_paid_year, f64)]
+    arrays = np.broadcast_arrays(*(np.asarray(x, dtype) for x, dtype in typed))
+    shape = arrays[0].shape
+    out = np.empty((5, arrays[0].size))
+    _claim_each(rules.tables, *(np.ascontiguousarray(a).ravel() for a in arrays), out)
+    return benefits.Claim(arrays[0].copy(), *(part.reshape(shape) for part in out))
 
 
 class ProviderPayment(NamedTuple):
@@ -230,14 +281,4 @@ def provider_payment(
     return ProviderPayment(fund, points, dip_standard * dip)
 
 
-def _inpatient_due(rules: Rules, deductible, referral, prior_deductible_paid) -> np.ndarray:
-    return benefits.inpatient_deductible_due(
-        deductible,
-        referral=referral,
-        prior_deductible_paid=prior_deductible_paid,
-        upward=rules.upward_continuity,
-        downward_waived=rules.downward_waived,
-    )
-
-
-__all__ = ["Rules", "rules_on", "price_claims", "provider_payment", "Scheme", "Poverty"]
+__all__ = ["Rules", "RuleTables", "rules_on", "claim_for", "price_claims", "provider_payment", "Scheme", "Poverty"]
