@@ -147,8 +147,9 @@ def _split_each(bill, catalogue_share, deductible_due, rate, fund_cap_left, assi
 def effective_rate(
     base_rate: ArrayLike, *, penalised: ArrayLike, penalty: ArrayLike, mode: str
 ) -> np.ndarray:
-    """``penalised_rate`` with the penalty read as ``mode``: ``"points"`` (0.60 → 0.40 for a
-    0.20 penalty) or ``"relative"`` (0.60 → 0.48).
+    """``penalised_rate`` with the penalty read as ``mode``.
+
+    ``"points"``: 0.60 → 0.40 for a 0.20 penalty; ``"relative"``: 0.60 → 0.48.
 
     Raises:
         ValueError: if ``mode`` is not one of ``PENALTY_MODES``.

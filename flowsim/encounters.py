@@ -3,8 +3,9 @@
 The daily step (``flowsim.model``) hands each batch of encounters to these numba loops, with the
 residents' records (``Residents.table`` rows, ``population.ENCOUNTER_DTYPE``) gathered first:
 numpy's gather fetches many scattered records at once, where a loop reading them one at a
-time would wait for each. ``book`` writes back into the table. Every encounter is priced with ``flowsim.policy.claim_for``: the out-of-pocket a patient expects
-when choosing and the claim they are then charged come from the same rules.
+time would wait for each. ``book`` writes back into the table. Every encounter is priced with
+``flowsim.policy.claim_for``: the out-of-pocket a patient expects when choosing and the claim
+they are then charged come from the same rules.
 
 Arrays are laid out [alternative, patient] (k × n) or [patient]; money in yuan.
 """
@@ -116,8 +117,7 @@ def claims(t, records, fac, fac_tier, own_facilities, service, bill, referral,
 def book(table, rows, fac, fac_tier, service, bill, deductible_paid, fund, assistance, patient,
          fund_paid, capitated, admission, money, visits, admissions, oop_by_quintile, totals,
          capitation_cost):
-    """Book claims (bill, deductible paid, fund, assistance, patient [n]): add them to everything
-    that counts.
+    """Book claims (bill, deductible paid, fund, assistance, patient [n]) wherever they count.
 
     Resident accumulators (deductible and fund paid this year by service, assistance,
     out-of-pocket, last tier used); today's ``money`` [payer, service, tier, scheme] (payers as

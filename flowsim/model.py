@@ -145,6 +145,8 @@ class CountyModel(mesa.Model):
         own_township_minutes = self.travel[:, 1]
         remote_minutes = self.config.benefits.chronic.remote_minutes.value
         self.remote_village = own_township_minutes > remote_minutes
+        self._fixed_utility = {inpatient: self._fixed_village_utility(inpatient)
+                               for inpatient in (False, True)}
         in_county = self.fac_tier <= Tier.COUNTY
         self.reach_minutes = np.stack([  # [village, lowest certifying tier]
             self.county.travel_min[:, in_county & (self.fac_tier >= t)].min(axis=1)
@@ -504,22 +506,16 @@ class CountyModel(mesa.Model):
         """Residents falling ill today: Poisson count per age band, members drawn uniformly.
 
         Count_b ~ Poisson(rate_b / 365 × residents_b); returns (rows, severity ~ Beta(a, b)),
-        severity drawn by inverse CDF: Beta quantiles tabulated at ``SEVERITY_GRID`` + 1 even
-        steps, interpolated linearly at U ~ U(0, 1) (a third of the cost of two gamma draws).
+        severity by ``beta_by_table`` (a third of the cost of two gamma draws).
         """
         rng = self.streams.on(f"illness.{kind}", self.day)
-        start = self.residents.band_start
-        size = np.diff(start)
+        start, size = self.residents.band_start, self.residents.band_size
         counts = rng.poisson(rates / 365.0 * size)
         total = int(counts.sum())
         offset = (rng.random(total) * np.repeat(size, counts)).astype(np.int64)
         rows = rng.permutation(np.repeat(start[:-1], counts) + offset)
-        quantiles = _beta_quantiles(*severity_beta)
-        u = self.streams.on(f"severity.{kind}", self.day).random(total) * SEVERITY_GRID
-        cell = u.astype(np.intp)
-        low = quantiles[cell]
-        severity = low + (u - cell) * (quantiles[cell + 1] - low)
-        return rows.astype(np.int64, copy=False), severity
+        u = self.streams.on(f"severity.{kind}", self.day).random(total)
+        return rows.astype(np.int64, copy=False), beta_by_table(*severity_beta, u)
 
     def _gumbel(self, process: str, shape: tuple[int, int]) -> np.ndarray:
         """[k, n] standard Gumbel draws (float32) from ``process``'s stream today: −log(−log U).
@@ -572,17 +568,21 @@ class CountyModel(mesa.Model):
     _outpatient_table = (None, None)  # (day, table)
 
     def _village_table(self, inpatient: bool) -> np.ndarray:
+        used, capacity = ((self.beds_occupied, self.beds) if inpatient
+                          else (self.visits_yesterday, self.slots))
+        load = used / np.maximum(capacity, 1)
+        fixed, fac = self._fixed_utility[inpatient]
+        return fixed - self.cp.crowding * load[fac]
+
+    def _fixed_village_utility(self, inpatient: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(tier constant − w_travel × hours, −inf where missing; facility, 0 where missing)."""
         tier_constant = (self.cp.inpatient_tier_constant if inpatient
                          else self.cp.outpatient_tier_constant)
         cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
         fac = self.alternatives[cols]
-        used, capacity = ((self.beds_occupied, self.beds) if inpatient
-                          else (self.visits_yesterday, self.slots))
-        load = used / np.maximum(capacity, 1)
-        base = (tier_constant[CHOICE_TIERS[cols]][:, None]
-                - self.cp.travel_per_hour * self.travel.T[cols] / 60
-                - self.cp.crowding * load[np.maximum(fac, 0)])
-        return np.where(fac >= 0, base, -np.inf)
+        fixed = (tier_constant[CHOICE_TIERS[cols]][:, None]
+                 - self.cp.travel_per_hour * self.travel.T[cols] / 60)
+        return np.where(fac >= 0, fixed, -np.inf), np.maximum(fac, 0)
 
     def _care_seeking_cost(self, care, oop, p, service) -> np.ndarray:
         """Utility that going without care gains from the cost of care ([n]).
@@ -641,8 +641,10 @@ class CountyModel(mesa.Model):
         return Claim(bill, *parts)
 
     def _book(self, res, fac, service, claim: Claim, fund_paid, *, admission=False) -> None:
-        """Book a batch of claims (``encounters.book``); ``fund_paid``: what the fund pays the
-        providers (the claims' fund share under fee-for-service; 0 under capitation).
+        """Book a batch of claims (``encounters.book``).
+
+        ``fund_paid``: what the fund pays the providers (the claims' fund share under
+        fee-for-service; ``book`` sets it to 0 under capitation).
         """
         t = self.today
         encounters.book(
@@ -755,6 +757,19 @@ class _Pending:
             due[c] = due[c].astype(np.int64)
         due["emergency"] = due["emergency"].astype(bool)
         return due
+
+
+def beta_by_table(a: float, b: float, uniform: np.ndarray) -> np.ndarray:
+    """Beta(a, b) draws by inverse CDF from U(0, 1) draws ``uniform``.
+
+    Q(u) interpolated linearly between the quantiles tabulated at u = 0, 1/G, …, 1
+    (G = ``SEVERITY_GRID``).
+    """
+    quantiles = _beta_quantiles(a, b)
+    u = uniform * SEVERITY_GRID
+    cell = u.astype(np.intp)
+    low = quantiles[cell]
+    return low + (u - cell) * (quantiles[cell + 1] - low)
 
 
 @functools.cache

@@ -1,9 +1,10 @@
 """The benefit rules in force on a given day, as arrays, and the claim a patient faces under them.
 
 ``rules_on(scenario, day)`` turns the scenario's (possibly dated) policy values into ``Rules``;
-``price_claims`` applies the pure cost-sharing functions of ``flowsim.benefits`` to a batch of
-encounters. Both the expected out-of-pocket used in facility choice and the real claims go
-through ``price_claims``, so patients respond to exactly the rules they will be charged by.
+``claim_for`` composes the cost-sharing rules of ``flowsim.benefits`` into one encounter's claim
+(compiled with numba; ``price_claims`` applies it to arrays). Both the expected out-of-pocket
+used in facility choice and the real claims go through ``claim_for`` (``flowsim.encounters``),
+so patients respond to exactly the rules they will be charged by.
 """
 
 from __future__ import annotations
@@ -281,4 +282,5 @@ def provider_payment(
     return ProviderPayment(fund, points, dip_standard * dip)
 
 
-__all__ = ["Rules", "RuleTables", "rules_on", "claim_for", "price_claims", "provider_payment", "Scheme", "Poverty"]
+__all__ = ["Rules", "RuleTables", "rules_on", "claim_for", "price_claims", "provider_payment",
+           "Scheme", "Poverty"]

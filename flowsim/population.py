@@ -55,6 +55,7 @@ class Residents:
     chronic_managed: np.ndarray  # bool: hypertension/diabetes under standardised management
     certification_draw: np.ndarray  # float32 U(0,1): certified if below the reach probability
     contracted: np.ndarray  # bool: family-doctor contract at own village clinic / township centre
+    band_size: np.ndarray = field(init=False)  # int64 [n_bands] residents per age band
     # -- dynamic state --
     certified: np.ndarray = field(init=False)  # bool: certified for 两病 chronic benefits
     next_followup: np.ndarray = field(init=False)  # int32 day of next 两病 follow-up, -1 none
@@ -71,6 +72,7 @@ class Residents:
 
     def __post_init__(self) -> None:
         n = len(self.village)
+        self.band_size = np.diff(self.band_start)
         self.table = np.zeros(n, ENCOUNTER_DTYPE)
         for name in ("village", "scheme", "quintile", "poverty", "contracted"):
             self.table[name] = getattr(self, name)

@@ -178,3 +178,19 @@ def test_csv_county_scenario_runs(tmp_path):
     res = flowsim.run(root / "configs" / "example_csv_county.yaml", days=10, seed=1)
     assert res.meta["residents"] == 30000
     assert res.indicator("visits_per_capita") > 0
+
+
+def test_every_claim_is_on_its_residents_record(small):
+    """What the counters say patients, the fund and assistance paid this insurance year is what
+    the residents' own annual accumulators add up to (the booking reaches the right rows)."""
+    model = CountyModel(small, seed=3)
+    model.run_for(DAYS)  # within the first insurance year
+    paid = sum(d.money for d in model.day_counts)  # [payer, service, tier, scheme]
+    r = model.residents
+    np.testing.assert_allclose(r.oop_year.sum(dtype=np.float64), paid[3].sum(), rtol=1e-5)
+    np.testing.assert_allclose(r.assistance_paid_year.sum(dtype=np.float64), paid[2].sum(),
+                               rtol=1e-5)
+    np.testing.assert_allclose(r.fund_paid_year.sum(axis=1, dtype=np.float64),
+                               paid[1].sum(axis=(1, 2)), rtol=1e-5)
+    seen = r.last_tier >= 0
+    assert seen.sum() > 0.5 * len(r)  # most residents have had an encounter by now

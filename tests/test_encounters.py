@@ -1,0 +1,88 @@
+"""The compiled encounter loops price each encounter from the resident's own record exactly as
+the broadcasting ``price_claims`` does from the same facts; per-day random streams."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from flowsim import encounters
+from flowsim.config import load_scenario
+from flowsim.domain import Referral, Service, Tier
+from flowsim.model import beta_by_table
+from flowsim.policy import price_claims, rules_on
+from flowsim.population import ENCOUNTER_DTYPE
+from flowsim.streams import DAYS_PER_BLOCK, Streams
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "configs" / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def all_rules(baseline):
+    """The rules of the baseline and of every shipped scenario after its last change."""
+    out = [rules_on(baseline, baseline.start_date)]
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        s = load_scenario(path)
+        out.append(rules_on(s, max([s.start_date, *s.change_dates()])))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_model_claims_match_price_claims(all_rules, data):
+    rules = data.draw(st.sampled_from(all_rules))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    n, n_villages = 200, 3
+    p = np.zeros(n, ENCOUNTER_DTYPE)
+    p["village"] = rng.integers(0, n_villages, n)
+    p["scheme"] = rng.integers(0, 2, n)
+    p["poverty"] = rng.integers(0, 5, n)
+    p["contracted"] = rng.random(n) < 0.5
+    p["deductible_paid_year"] = rng.choice([0.0, 50.0, 5000.0], (n, 3))
+    p["fund_paid_year"] = rng.choice([0.0, 1000.0, 1e6], (n, 3))
+    p["assistance_paid_year"] = rng.choice([0.0, 100.0, 1e6], n)
+    fac_tier = np.array([0, 0, 0, 1, 1, 2, 3])  # 3 clinics, 2 centres, county, outside
+    own = np.array([[0, 1, 2], [3, 3, 4]])  # each village's clinic and township centre
+    fac = rng.integers(0, len(fac_tier), n)
+    service = np.where(fac_tier[fac] == Tier.VILLAGE, rng.integers(0, 2, n),
+                       rng.integers(0, 3, n))
+    bill = rng.lognormal(6, 1.5, n)
+    referral = np.where(service == Service.INPATIENT, rng.integers(0, 3, n), Referral.NONE)
+    prior = rng.choice([0.0, 300.0], n)
+    emergency = rng.random(n) < 0.3
+    got = encounters.claims(rules.tables, p, fac, fac_tier, own, service, bill, referral, prior,
+                            emergency)
+    rows = np.arange(n)
+    want = price_claims(
+        rules, bill=bill, scheme=p["scheme"], service=service, tier=fac_tier[fac],
+        poverty=p["poverty"], referral=referral, prior_deductible_paid=prior,
+        emergency=emergency,
+        contracted_here=p["contracted"] & ((own[0, p["village"]] == fac)
+                                           | (own[1, p["village"]] == fac)),
+        deductible_paid_year=p["deductible_paid_year"][rows, service],
+        fund_paid_year=p["fund_paid_year"][rows, service],
+        assistance_paid_year=p["assistance_paid_year"])
+    np.testing.assert_allclose(got, np.array(want[1:]), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(want.fund + want.assistance + want.patient, bill, rtol=1e-12)
+
+
+def test_streams_depend_only_on_seed_process_and_day():
+    late_first = Streams(5)
+    late = late_first.on("bill", DAYS_PER_BLOCK + 3).random(4)
+    early = late_first.on("bill", 3).random(4)
+    fresh = Streams(5)
+    np.testing.assert_array_equal(fresh.on("bill", 3).random(4), early)
+    np.testing.assert_array_equal(fresh.on("bill", DAYS_PER_BLOCK + 3).random(4), late)
+    assert not np.array_equal(early, late)
+    assert not np.array_equal(fresh.on("choice.chronic", 3).random(4), early)
+    assert not np.array_equal(Streams(6).on("bill", 3).random(4), early)
+
+
+@pytest.mark.parametrize("a, b", [(2.0, 6.0), (3.0, 3.0), (0.7, 1.5)])
+def test_tabulated_severity_draws_are_beta(a, b):
+    draws = beta_by_table(a, b, np.random.default_rng(1).random(200_000))
+    assert stats.kstest(draws, stats.beta(a, b).cdf).pvalue > 0.001
+    assert draws.mean() == pytest.approx(a / (a + b), abs=0.002)
