@@ -1,9 +1,14 @@
-"""Facility choice: multinomial logit by Gumbel-max, with capacity limits.
+"""Facility choice: multinomial logit by inverse CDF, with capacity limits.
 
-Choosing ``argmax(V + ε)`` with ε ~ Gumbel(0, 1) i.i.d. draws each alternative with probability
-``exp(V_j) / Σ_k exp(V_k)`` (McFadden's multinomial logit). Patients are served in order; one
-who finds the chosen facility full drops that alternative and chooses again among the rest,
-keeping their draws (so a reform changes choices, not the noise: common random numbers).
+Patient i picks alternative j with probability ``w_j / Σ_k w_k`` (McFadden's multinomial logit,
+``w_j = exp(V_j − c)`` for any c; ``logit_weights``): the first j whose cumulative weight exceeds
+``U × Σ_k w_k`` for one uniform U per patient. Patients are served in order; one who finds the
+chosen facility full drops that alternative and chooses again among the rest. Each choice
+leaves a residual uniform, ``(U × Σ − W_<j) / w_j``: U's position within the chosen
+alternative's slice, again U(0, 1) and independent of the choice, which drives the next choice
+(a re-choice after a full facility, or a later referral). A patient's choices are thus a
+function of their own draw and utilities: a reform changes choices, not the noise (common
+random numbers).
 """
 
 from __future__ import annotations
@@ -12,53 +17,69 @@ import numpy as np
 from numba import njit
 
 
+def logit_weights(utility: np.ndarray) -> np.ndarray:
+    """[k, n] weights exp(V − max_j V) of utilities [k, n]; 0 where V = −inf (all 0 if every V is).
+
+    Vectorised numpy: its SIMD exp is ~5 times faster than a compiled scalar loop's.
+    """
+    top = utility.max(axis=0)
+    return np.exp(utility - np.where(np.isfinite(top), top, 0.0))
+
+
 @njit(cache=True)
 def allocate(
-    utility: np.ndarray,
-    gumbel: np.ndarray,
+    weight: np.ndarray,
+    uniform: np.ndarray,
     facility: np.ndarray,
     capacity_left: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick an alternative per patient, first come (lowest index) first served.
 
-    Each patient in turn takes the alternative of highest ``utility + gumbel`` (the first one
-    on ties) whose facility has a place left; every full facility tried on the way counts
-    one patient turned away.
-
     Args:
-        utility: [k, n] systematic utility; -inf marks an unavailable alternative.
-        gumbel: [k, n] standard Gumbel draws.
+        weight: [k, n] logit weights ≥ 0 (``logit_weights``); 0 marks an unavailable
+            alternative.
+        uniform: [n] U(0, 1) draws, one per patient.
         facility: [k, n] facility row of each alternative; -1 for an unlimited option
             (e.g. no care).
         capacity_left: [n_facilities] places left today (not modified).
 
     Returns:
-        (pick, turned_away): pick[n] alternative chosen, -1 if nothing was available;
-        turned_away[n_facilities] patients turned away by each facility.
+        (pick, residual, turned_away): pick[n] alternative chosen, -1 if nothing was
+        available; residual[n] the residual uniform of the patient's last choice;
+        turned_away[n_facilities] patients turned away by each facility (one per full
+        facility tried).
     """
-    k, n = utility.shape
+    k, n = weight.shape
     left = capacity_left.copy()
     turned_away = np.zeros(len(capacity_left), np.int64)
     pick = np.full(n, -1, np.int64)
+    residual = uniform.copy()
+    w = np.empty(k)
     for i in range(n):
-        tried = 0  # bit j set: alternative j was full
-        while True:
-            best, best_u = -1, -np.inf
+        total = 0.0
+        for j in range(k):
+            w[j] = weight[j, i]
+            total += w[j]
+        u = uniform[i]
+        while total > 0.0:
+            target = u * total
+            below = 0.0
+            chosen = -1
             for j in range(k):
-                if not tried & (1 << j):
-                    u = utility[j, i] + gumbel[j, i]
-                    if u > best_u:
-                        best, best_u = j, u
-            if best < 0:
-                break
-            f = facility[best, i]
-            if f < 0:
-                pick[i] = best
-                break
-            if left[f] > 0:
-                left[f] -= 1
-                pick[i] = best
+                if w[j] > 0.0:
+                    chosen = j  # the last available one, should rounding leave target ≥ total
+                    if target < below + w[j]:
+                        break
+                    below += w[j]
+            u = min(max((target - below) / w[chosen], 0.0), 1.0)
+            f = facility[chosen, i]
+            if f < 0 or left[f] > 0:
+                if f >= 0:
+                    left[f] -= 1
+                pick[i] = chosen
+                residual[i] = u
                 break
             turned_away[f] += 1
-            tried |= 1 << best
-    return pick, turned_away
+            total -= w[chosen]
+            w[chosen] = 0.0
+    return pick, residual, turned_away

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from flowsim.benefits import Claim
 from flowsim.domain import Scheme, Service, Tier
 
 PAYERS = ("bill", "fund", "assistance", "patient", "fund_paid")
@@ -55,30 +54,6 @@ class DayCounts:
     # [tier] DIP points earned by admissions
     dip_standard: np.ndarray = field(default_factory=lambda: np.zeros(N_T))
     # [tier] yuan of DIP standards at the provisional point value
-
-    def add_visits(self, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray) -> None:
-        """Count one visit per element."""
-        flat = (service * N_T + tier) * N_K + scheme  # flat [service, tier, scheme] index
-        self.visits += np.bincount(flat, minlength=self.visits.size).reshape(self.visits.shape)
-
-    def add_admissions(self, tier: np.ndarray, scheme: np.ndarray) -> None:
-        """Count one admission per element."""
-        flat = tier * N_K + scheme  # flat [tier, scheme] index
-        self.admissions += np.bincount(flat, minlength=self.admissions.size).reshape(
-            self.admissions.shape)
-
-    def add_claims(
-        self, claim: Claim, service: np.ndarray, tier: np.ndarray, scheme: np.ndarray,
-        quintile: np.ndarray, fund_paid: np.ndarray,
-    ) -> None:
-        """Add the bill, each payer's share and the fund's payment to the provider."""
-        cell = (service * N_T + tier) * N_K + scheme  # flat [service, tier, scheme] index
-        size = N_S * N_T * N_K
-        amounts = (claim.bill, claim.fund, claim.assistance, claim.patient, fund_paid)
-        for money, amount in zip(self.money, amounts, strict=True):
-            if amount.any():  # often no assistance at all
-                money += np.bincount(cell, weights=amount, minlength=size).reshape(money.shape)
-        self.oop_by_quintile += np.bincount(quintile, weights=claim.patient, minlength=5)
 
 
 def stack(days: list[DayCounts]) -> dict[str, np.ndarray]:

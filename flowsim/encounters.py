@@ -67,30 +67,6 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
 
 
 @njit(cache=True)
-def expected_oop(v, oop):
-    """[n] out-of-pocket a patient expects if seeking care: Σ_j softmax(V)_j × OOP_j, yuan.
-
-    0 for a patient with no available alternative (every V = −inf).
-    """
-    k, n = v.shape
-    out = np.zeros(n)
-    for i in range(n):
-        top = -np.inf
-        for j in range(k):
-            top = max(top, v[j, i])
-        if top == -np.inf:
-            continue
-        weight = 0.0
-        total = 0.0
-        for j in range(k):
-            w = np.exp(v[j, i] - top)
-            weight += w
-            total += w * oop[j, i]
-        out[i] = total / weight
-    return out
-
-
-@njit(cache=True)
 def claims(t, records, fac, fac_tier, own_facilities, service, bill, referral,
            prior_deductible_paid, emergency):
     """[5, n] claims of encounters of residents with ``records`` at facilities ``fac``.

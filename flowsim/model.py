@@ -30,7 +30,7 @@ import scipy.special
 from flowsim import encounters, payment
 from flowsim.agents import FACILITY_CLASSES, Patient
 from flowsim.benefits import Claim
-from flowsim.choice import allocate
+from flowsim.choice import allocate, logit_weights
 from flowsim.community import CommunityBudget, settle_capitation, settle_dip
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
@@ -333,11 +333,10 @@ class CountyModel(mesa.Model):
         fac = np.vstack([self._alternatives(p), np.full(n, -1)])
         care, oop = self._utility(p, fac[:no_care], sev, Service.OUTPATIENT,
                                   self.fp.outpatient_bill[CHOICE_TIERS])
-        utility = np.vstack([care, self.cp.no_care_constant
-                             + self._care_seeking_cost(care, oop, p, Service.OUTPATIENT)])
-        gumbel = self._gumbel("choice.outpatient", (no_care + 1, n))
+        weight = self._with_extra(care, oop, p, Service.OUTPATIENT, self.cp.no_care_constant)
+        uniform = self.streams.on("choice.outpatient", self.day).random(n)
         noise = self._bill_noise(2, n)
-        pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
+        pick, residual = self._allocate(weight, uniform, fac, self.slots - self.visits_today())
         seen = (pick >= 0) & (pick != no_care)
         self.today.no_care += np.bincount(scheme[~seen], minlength=2)
         rows = np.flatnonzero(seen)
@@ -345,8 +344,9 @@ class CountyModel(mesa.Model):
         tier = self.fac_tier[chosen]
         self._outpatient_visit(ill[rows], p[rows], chosen, Service.OUTPATIENT,
                                self.fp.outpatient_bill[tier] * noise[0, rows])
-        # referral up when the facility cannot treat this severity: the patient goes to the
-        # best (by the same utilities and draws as at onset) higher tier that can, or outside
+        # referral up when the facility cannot treat this severity: the patient chooses (by
+        # the same utilities as at onset, with the residual draw) a higher tier that can, or
+        # outside
         need = rows[sev[rows] > self.fp.outpatient_capability[tier]]
         if not len(need):
             return
@@ -354,9 +354,8 @@ class CountyModel(mesa.Model):
         tiers = CHOICE_TIERS[:, None]
         allowed = (tiers > from_tier) & ((sev[need] <= self.fp.outpatient_capability[tiers])
                                          | (tiers == Tier.OUT_OF_COUNTY))
-        referral_utility = np.where(allowed, utility[:no_care, need], -np.inf)
-        to = self._allocate(referral_utility, gumbel[:no_care, need], fac[:no_care, need],
-                            self.slots - self.visits_today())
+        to, _ = self._allocate(np.where(allowed, weight[:no_care, need], 0.0), residual[need],
+                               fac[:no_care, need], self.slots - self.visits_today())
         ok = np.flatnonzero(to >= 0)
         chosen = fac[to[ok], need[ok]]
         np.add.at(self.today.referrals[0], (from_tier[ok], self.fac_tier[chosen]), 1)
@@ -384,8 +383,9 @@ class CountyModel(mesa.Model):
         bill = (self.fp.chronic_visit_fee[CHOICE_TIERS]
                 + self.fp.chronic_drug_cost_per_day[CHOICE_TIERS] * self.rules.prescription_days)
         utility, _ = self._utility(p, fac, np.zeros(n), service, bill)  # severity 0
-        gumbel = self._gumbel("choice.chronic", (len(CHOICE_TIERS), n))
-        pick = self._allocate(utility, gumbel, fac, self.slots - self.visits_today())
+        uniform = self.streams.on("choice.chronic", self.day).random(n)
+        pick, _ = self._allocate(logit_weights(utility), uniform, fac,
+                                 self.slots - self.visits_today())
         rows = np.flatnonzero(pick >= 0)
         col = pick[rows]
         self._outpatient_visit(due[rows], p[rows], fac[col, rows], service[col, rows], bill[col])
@@ -425,8 +425,9 @@ class CountyModel(mesa.Model):
         keep = self.rules.global_budget & (u_keep < self.resp.budget_keeps_transfers)
         to_county = ((from_tier < Tier.COUNTY) & (sev <= county_cap)) | keep
         sev = np.where(keep, np.minimum(sev, county_cap), sev)
-        utility = np.where(to_county, [[0.0], [-1.0]], [[-np.inf], [0.0]])
-        pick = self._allocate(utility, np.zeros((2, n), np.float32), alternatives[3:5], free)
+        wants = np.vstack([to_county, ~to_county]).astype(np.float64)
+        pick, _ = self._allocate(wants, np.zeros(n), alternatives[3:5], free)
+        pick[pick < 0] = 1  # the county hospital is full: outside
         fac = alternatives[3 + pick, np.arange(n)]
         to_tier = self.fac_tier[fac]
         moved = to_tier != from_tier
@@ -443,8 +444,8 @@ class CountyModel(mesa.Model):
             return None
         res = due["res"][down]
         own_township = self.alternatives[1, self.residents.village[res]]
-        pick = self._allocate(np.zeros((1, len(res))), np.zeros((1, len(res)), np.float32),
-                              own_township[None, :], free)
+        pick, _ = self._allocate(np.ones((1, len(res))), np.zeros(len(res)),
+                                 own_township[None, :], free)
         ok = pick == 0
         n = int(ok.sum())
         self.today.referrals[1, Tier.COUNTY, Tier.TOWNSHIP] += n
@@ -476,11 +477,10 @@ class CountyModel(mesa.Model):
                                   self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
                                   inpatient=True, emergency=emergency)
         care[(self.beds[np.maximum(fac[:forgo], 0)] == 0)] = -np.inf
-        stay_out = self.cp.no_admission_constant + self._care_seeking_cost(
-            care, oop, p, Service.INPATIENT)
-        utility = np.vstack([care, np.where(emergency, -np.inf, stay_out)])
-        gumbel = self._gumbel("choice.inpatient", (forgo + 1, n))
-        pick = self._allocate(utility, gumbel, fac, free)
+        weight = self._with_extra(care, oop, p, Service.INPATIENT,
+                                  self.cp.no_admission_constant, allowed=~emergency)
+        uniform = self.streams.on("choice.inpatient", self.day).random(n)
+        pick, _ = self._allocate(weight, uniform, fac, free)
         self.today.admissions_forgone += np.bincount(scheme[pick == forgo], minlength=2)
         rows = np.flatnonzero((pick >= 0) & (pick != forgo))
         chosen = fac[pick[rows], rows]
@@ -517,19 +517,6 @@ class CountyModel(mesa.Model):
         u = self.streams.on(f"severity.{kind}", self.day).random(total)
         return rows.astype(np.int64, copy=False), beta_by_table(*severity_beta, u)
 
-    def _gumbel(self, process: str, shape: tuple[int, int]) -> np.ndarray:
-        """[k, n] standard Gumbel draws (float32) from ``process``'s stream today: −log(−log U).
-
-        U ~ U(0, 1) in float32, floored at 1e-30 so that U = 0 gives no infinity; uniform draws
-        and two vectorised logs cost about half of −log E with E ~ Exp(1) (ziggurat).
-        """
-        g = self.streams.on(process, self.day).random(shape, np.float32)
-        np.maximum(g, np.float32(1e-30), out=g)
-        np.log(g, out=g)
-        np.negative(g, out=g)  # −log U ~ Exp(1), > 0 since U < 1
-        np.log(g, out=g)
-        return np.negative(g, out=g)
-
     def _bill_noise(self, k: int, n: int) -> np.ndarray:
         """[k, n] mean-one lognormal multipliers of bills: exp(σz − σ²/2) (float32)."""
         s = np.float32(self.fp.bill_dispersion)
@@ -546,11 +533,12 @@ class CountyModel(mesa.Model):
         """[5, n] facility rows of the choice sets of residents with records ``p``."""
         return self.alternatives.take(p["village"], axis=1)
 
-    def _allocate(self, utility, gumbel, fac, capacity_left) -> np.ndarray:
-        pick, away = allocate(utility, gumbel, fac, capacity_left)
+    def _allocate(self, weight, uniform, fac, capacity_left) -> tuple[np.ndarray, np.ndarray]:
+        """``choice.allocate``, counting the patients turned away; returns (pick, residual)."""
+        pick, residual, away = allocate(weight, uniform, fac, capacity_left)
         self.today.turned_away += np.bincount(self.fac_tier, weights=away, minlength=4).astype(
             np.int64)
-        return pick
+        return pick, residual
 
     def _village_utility(self, inpatient: bool) -> np.ndarray:
         """[alternative, village] utility shared by a village's residents today.
@@ -584,15 +572,30 @@ class CountyModel(mesa.Model):
                  - self.cp.travel_per_hour * self.travel.T[cols] / 60)
         return np.where(fac >= 0, fixed, -np.inf), np.maximum(fac, 0)
 
-    def _care_seeking_cost(self, care, oop, p, service) -> np.ndarray:
-        """Utility that going without care gains from the cost of care ([n]).
+    def _with_extra(self, care, oop, p, service, constant, allowed=None) -> np.ndarray:
+        """[k + 1, n] logit weights of the facilities and of going without care.
 
-        γ[service] × cost sensitivity × E[OOP] / 100, where E[OOP] = Σ_j softmax(V)_j × OOP_j is
-        the out-of-pocket the patient expects if they seek care: the mean over the facilities
-        (utilities ``care`` [k, n], OOP ``oop`` [k, n]) weighted by their logit probabilities.
+        Facilities have utilities ``care`` [k, n]; going without is no care or not being
+        admitted (not where ``allowed`` [n] is False).
+
+        V_extra = constant + γ[service] × cost sensitivity × E[OOP] / 100, where
+        E[OOP] = Σ_j softmax(V)_j × OOP_j is the out-of-pocket the patient expects if they seek
+        care (``oop`` [k, n]): the facilities' mean weighted by their logit probabilities.
+        Weights are exp(V − c) with c = the patient's largest V.
         """
-        weight = self.cp.care_seeking_cost_per_100_yuan[service] / 100
-        return weight * p["cost_sensitivity"] * encounters.expected_oop(care, oop)
+        top = care.max(axis=0)
+        ref = np.where(np.isfinite(top), top, 0.0)
+        w = np.exp(care - ref)  # the facilities' weights relative to the best facility
+        total = w.sum(axis=0)
+        expected = (w * oop).sum(axis=0) / np.where(total > 0, total, 1.0)
+        gamma = self.cp.care_seeking_cost_per_100_yuan[service] / 100
+        extra = constant + gamma * p["cost_sensitivity"] * expected
+        if allowed is not None:
+            extra = np.where(allowed, extra, -np.inf)
+        c = np.maximum(top, extra)
+        c = np.where(np.isfinite(c), c, 0.0)
+        w *= np.exp(np.minimum(ref - c, 0.0))  # the same reference c for every alternative
+        return np.vstack([w, np.exp(extra - c)])
 
     def _utility(self, p, fac, sev, service, bill, *, inpatient=False,
                  emergency=None) -> tuple[np.ndarray, np.ndarray]:

@@ -1,65 +1,78 @@
 """Facility choice with capacity (``choice.allocate``): logit shares, first come first served,
-and patients turned away choosing again with their own draws."""
+re-choice after a full facility, and the residual draw that drives a later choice."""
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from flowsim.choice import allocate
+from flowsim.choice import allocate, logit_weights
 
 UNLIMITED = -1  # facility code of an option without capacity (e.g. no care)
 
 
-def choose(utility, gumbel, facility, capacity):
-    return allocate(np.ascontiguousarray(utility, np.float64),
-                    np.ascontiguousarray(gumbel, np.float32),
+def choose(weight, uniform, facility, capacity):
+    return allocate(np.ascontiguousarray(weight, np.float64),
+                    np.ascontiguousarray(uniform, np.float64),
                     np.ascontiguousarray(facility, np.int64), np.asarray(capacity, np.int64))
 
 
-def test_unlimited_choices_follow_logit_shares():
+def shares(pick, k):
+    return np.bincount(pick, minlength=k) / len(pick)
+
+
+def test_choices_follow_logit_shares():
     n = 200_000
     v = np.array([0.0, 1.0, -0.5])
-    rng = np.random.default_rng(7)
-    pick, away = choose(np.repeat(v[:, None], n, axis=1), rng.gumbel(size=(3, n)),
-                        np.full((3, n), UNLIMITED), [])
-    shares = np.bincount(pick, minlength=3) / n
-    expected = np.exp(v) / np.exp(v).sum()
+    weight = logit_weights(np.repeat(v[:, None], n, axis=1))
+    pick, residual, away = choose(weight, np.random.default_rng(7).random(n),
+                                  np.full((3, n), UNLIMITED), [])
     # binomial sd of a share <= 0.0012 here: 5 sd
-    np.testing.assert_allclose(shares, expected, atol=0.006)
+    np.testing.assert_allclose(shares(pick, 3), np.exp(v) / np.exp(v).sum(), atol=0.006)
 
 
-def test_first_come_first_served_and_turned_away_choose_again():
-    # five patients all prefer facility 0 (2 places); the last three go to facility 1
-    utility = np.array([[2.0] * 5, [1.0] * 5])
-    pick, away = choose(utility, np.zeros((2, 5)), [[0] * 5, [1] * 5], [2, 10])
+def test_patients_turned_away_choose_among_the_rest_by_logit():
+    # facility 2 has no place: those who pick it choose again among 0 and 1 (weights 1 : 2)
+    n = 200_000
+    weight = np.repeat(np.array([[1.0], [2.0], [3.0]]), n, axis=1)
+    pick, residual, away = choose(weight, np.random.default_rng(3).random(n),
+                                  np.repeat([[0], [1], [2]], n, axis=1), [n, n, 0])
+    np.testing.assert_allclose(shares(pick, 3), [1 / 3, 2 / 3, 0], atol=0.006)
+    assert away[:2].tolist() == [0, 0]
+    assert away[2] == pytest.approx(n / 2, rel=0.02)  # half the patients tried facility 2
+
+
+def test_residual_draw_is_uniform_whatever_was_chosen():
+    n = 100_000
+    weight = np.repeat(np.array([[1.0], [3.0]]), n, axis=1)
+    pick, residual, _ = choose(weight, np.random.default_rng(5).random(n),
+                               np.full((2, n), UNLIMITED), [])
+    for j in (0, 1):
+        assert stats.kstest(residual[pick == j], "uniform").pvalue > 0.001
+
+
+def test_first_come_first_served():
+    # five patients on the first alternative by their draw (U = 0); facility 0 has 2 places
+    pick, _, away = choose(np.ones((2, 5)), np.zeros(5), [[0] * 5, [1] * 5], [2, 10])
     assert pick.tolist() == [0, 0, 1, 1, 1]
     assert away.tolist() == [3, 0]
 
 
-def test_turned_away_patient_keeps_their_draws():
-    # patient 1's draws rank facility 2 second: turned away by full facility 0, they go there
-    utility = np.zeros((3, 2))
-    gumbel = np.array([[5.0, 5.0], [0.0, 1.0], [1.0, 3.0]])
-    pick, away = choose(utility, gumbel, [[0, 0], [1, 1], [2, 2]], [1, 5, 5])
-    assert pick.tolist() == [0, 2]
-    assert away.tolist() == [1, 0, 0]
-
-
 def test_unavailable_alternatives_are_never_chosen():
-    utility = np.array([[-np.inf, -np.inf], [0.0, -np.inf]])
-    pick, away = choose(utility, np.full((2, 2), 9.0), [[0, 0], [1, 1]], [5, 5])
+    weight = np.array([[0.0, 0.0], [1.0, 0.0]])
+    pick, _, away = choose(weight, np.full(2, 0.999), [[0, 0], [1, 1]], [5, 5])
     assert pick.tolist() == [1, -1]  # the second patient has nothing available
     assert away.sum() == 0
+    np.testing.assert_array_equal(logit_weights(np.full((2, 1), -np.inf)), 0.0)
 
 
 def test_capacity_argument_is_left_unchanged():
     capacity = np.array([1, 1], np.int64)
-    choose(np.zeros((2, 3)), np.zeros((2, 3)), [[0] * 3, [1] * 3], capacity)
+    choose(np.ones((2, 3)), np.zeros(3), [[0] * 3, [1] * 3], capacity)
     assert capacity.tolist() == [1, 1]
 
 
 @pytest.mark.parametrize("places", [0, 1, 3])
 def test_everyone_beyond_capacity_is_turned_away_once(places):
-    pick, away = choose(np.array([[1.0] * 4, [0.0] * 4]), np.zeros((2, 4)),
-                        [[0] * 4, [UNLIMITED] * 4], [places])
+    pick, _, away = choose(np.ones((2, 4)), np.zeros(4), [[0] * 4, [UNLIMITED] * 4], [places])
     assert (pick == 0).sum() == places
     assert away.tolist() == [4 - places]

@@ -281,7 +281,9 @@ def test_morris_sensitivity_finds_the_lever_that_matters(folder):
         res = execute(plan, pool)
     mu = res.sensitivity.set_index("parameter").mu_star
     assert mu["choice.travel_per_hour.value"] > 0.01
-    assert mu["inpatient_rate"] == 0  # the inpatient rate cannot move outpatient choices
+    # the inpatient rate reaches outpatient choices only through rare side paths (habit after
+    # an admission elsewhere, follow-ups skipped in hospital)
+    assert mu["inpatient_rate"] < 0.01 * mu["choice.travel_per_hour.value"]
 
 
 def test_sobol_design_gives_first_and_total_indices(folder):
