@@ -201,7 +201,6 @@ class CountyModel(mesa.Model):
         managed = np.flatnonzero(r.chronic_managed)
         rng = self.streams.on("followup_phase")
         first = rng.integers(0, self.rules.prescription_days, managed.size)
-        r.next_followup[managed] = first
         order = np.argsort(first, kind="stable")
         days, starts = np.unique(first[order], return_index=True)
         self._followups = dict(zip(days.tolist(), np.split(managed[order], starts[1:]),
@@ -367,7 +366,6 @@ class CountyModel(mesa.Model):
         r = self.residents
         due = self._followups.pop(self.day, np.zeros(0, np.int64))
         next_day = self.day + self.rules.prescription_days
-        r.next_followup[due] = next_day
         self._followups[next_day] = np.concatenate([self._followups.get(next_day, due[:0]), due])
         due = due[r.inpatient_at[due] < 0]  # in hospital on the day: this refill is skipped
         if not len(due):
@@ -376,8 +374,8 @@ class CountyModel(mesa.Model):
         p = r.table[due]
         tiers = CHOICE_TIERS[:, None]
         fac = self._alternatives(p)
-        village_ok = {"none": np.zeros(n, bool), "all": np.ones(n, bool),
-                      "remote": self.remote_village[p["village"]]}[self.rules.village_claims]
+        village_ok = (self.remote_village[p["village"]] if self.rules.village_claims == "remote"
+                      else np.full(n, self.rules.village_claims == "all"))
         claims_here = (tiers >= Tier.TOWNSHIP) | village_ok
         service = np.where(p["certified"] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
         bill = (self.fp.chronic_visit_fee[CHOICE_TIERS]

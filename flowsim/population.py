@@ -58,7 +58,6 @@ class Residents:
     band_size: np.ndarray = field(init=False)  # int64 [n_bands] residents per age band
     # -- dynamic state --
     certified: np.ndarray = field(init=False)  # bool: certified for 两病 chronic benefits
-    next_followup: np.ndarray = field(init=False)  # int32 day of next 两病 follow-up, -1 none
     last_tier: np.ndarray = field(init=False)  # int8 tier of the last encounter, -1 none
     inpatient_at: np.ndarray = field(init=False)  # int32 facility row while admitted, -1 none
     discharge_day: np.ndarray = field(init=False)  # int32 day of discharge, -1 none
@@ -84,7 +83,6 @@ class Residents:
         self.fund_paid_year = self.table["fund_paid_year"].T
         self.assistance_paid_year = self.table["assistance_paid_year"]
         self.oop_year = self.table["oop_year"]
-        self.next_followup = np.full(n, -1, np.int32)
         self.inpatient_at = np.full(n, -1, np.int32)
         self.discharge_day = np.full(n, -1, np.int32)
         self.referral = np.zeros(n, np.int8)
