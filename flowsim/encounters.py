@@ -25,22 +25,39 @@ MEASURES = ("visits", "admissions", "fund", "bill", "revenue")
 
 
 @njit(cache=True)
+def gather(records, rows):
+    """``records[rows]``, copied by a compiled loop.
+
+    Twice as fast as numpy's fancy indexing of structured records (measured on 9,100 of
+    500,000 residents, cold cache).
+    """
+    out = np.empty(rows.size, records.dtype)
+    for i in range(rows.size):
+        out[i] = records[rows[i]]
+    return out
+
+
+@njit(cache=True)
 def utilities(t, records, fac, tiers, own, village_part, quality_term, severity, service, bill,
-              emergency, cost_weight, family_doctor, habit, v, oop):
-    """Systematic utility ``v`` [k, n] and expected out-of-pocket ``oop`` [k, n] (yuan).
+              emergency, cost_weight, family_doctor, habit, v, oop, top):
+    """Utilities relative to the best alternative, and expected out-of-pocket.
+
+    ``v`` [k, n] = V − ``top`` [n] (top = the patient's largest V); ``oop`` [k, n] in yuan.
 
     V = village part [alternative, village] (tier constant − travel − crowding)
         + quality_term [k] × severity [n] − cost_weight[service] × cost sensitivity × OOP
         + family_doctor [own grassroots facility, contracted] + habit [tier used last time];
     OOP = ``claim_for``'s patient part of ``bill`` [k] under tables ``t`` for resident
     ``records[i]`` at the alternative's tier ``tiers`` [k], today's accumulators, no referral.
-    ``fac`` [k, n] < 0 marks an alternative the patient lacks (V = −inf, OOP = 0);
-    ``service`` [k, n] is each alternative's benefit category, ``emergency`` [n] bool.
+    ``fac`` [k, n] < 0 marks an alternative the patient lacks (V = −inf, OOP = 0; top = −inf
+    if every one is); ``service`` [k, n] is each alternative's benefit category,
+    ``emergency`` [n] bool.
     """
     k, n = fac.shape
     for i in range(n):
         rec = records[i]
         patient = 0.0
+        best = -np.inf
         for j in range(k):
             if fac[j, i] < 0:
                 v[j, i] = -np.inf
@@ -64,6 +81,43 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
             if rec.last_tier == tiers[j]:
                 u += habit
             v[j, i] = u
+            best = max(best, u)
+        top[i] = best
+        if best > -np.inf:
+            for j in range(k):
+                v[j, i] -= best
+
+
+@njit(cache=True)
+def going_without(weight, oop, top, records, constant, care_seeking, emergency):
+    """Logit weight of going without care (no care, or not being admitted): ``weight``'s last row.
+
+    ``weight`` [k + 1, n] holds in rows < k the facilities' exp(V − top) (``utilities``), which
+    are rescaled here so that each patient's largest weight is 1. V_without = ``constant`` +
+    ``care_seeking`` × cost sensitivity × E[OOP], where E[OOP] = Σ_j w_j OOP_j / Σ_j w_j is the
+    out-of-pocket the patient expects if they seek care (``oop`` [k, n]); not an option (weight
+    0) in an ``emergency`` [n].
+    """
+    k, n = oop.shape
+    for i in range(n):
+        if emergency[i]:
+            weight[k, i] = 0.0
+            continue
+        total = 0.0
+        expected = 0.0
+        for j in range(k):
+            total += weight[j, i]
+            expected += weight[j, i] * oop[j, i]
+        if total > 0.0:
+            expected /= total
+        relative = constant + care_seeking * records[i].cost_sensitivity * expected - top[i]
+        if relative > 0.0:
+            scale = np.exp(-relative)  # 0 when no facility is available (top = −inf)
+            for j in range(k):
+                weight[j, i] *= scale
+            weight[k, i] = 1.0
+        else:
+            weight[k, i] = np.exp(relative)
 
 
 @njit(cache=True)

@@ -26,11 +26,12 @@ from pathlib import Path
 import mesa
 import numpy as np
 import scipy.special
+from numba import njit
 
 from flowsim import encounters, payment
 from flowsim.agents import FACILITY_CLASSES, Patient
 from flowsim.benefits import Claim
-from flowsim.choice import allocate, logit_weights
+from flowsim.choice import allocate
 from flowsim.community import CommunityBudget, settle_capitation, settle_dip
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
@@ -47,7 +48,9 @@ MAX_STAY_DAYS = 120
 """Length-of-stay ceiling (days); also the length of the discharge calendar."""
 UNLIMITED = 10**9
 SEVERITY_GRID = 4096
-"""Steps of the tabulated severity quantile function (``_new_episodes``)."""
+"""Steps of the tabulated severity quantile function (``beta_by_table``)."""
+NOISE_GRID = 4096
+"""Equally likely values of the bill noise (``bill_noise_table``)."""
 
 CHOICE_TIERS = np.array(County.CHOICE_TIERS, dtype=np.int64)
 OWN_GRASSROOTS = np.array([True, True, False, False, False])
@@ -102,6 +105,7 @@ class CountyModel(mesa.Model):
         # cost sensitivity = (median income / income) ^ η, clipped to [0.2, 5] before the power
         r.table["cost_sensitivity"] = np.clip(self.income_median / r.income, 0.2, 5.0) ** (
             self.cp.income_elasticity)
+        self._noise_table = bill_noise_table(self.fp.bill_dispersion)
         self.members = np.bincount(r.scheme, minlength=2)  # insured persons by scheme
         self.enrolled = self._catchment_by_scheme()  # [facility, scheme] for capitation
         self._capitation_budget = np.zeros(len(self.slots))  # this year's payments, yuan
@@ -325,14 +329,14 @@ class CountyModel(mesa.Model):
         if not len(ill):
             return
         n = len(ill)
-        p = self.residents.table[ill]
+        p = encounters.gather(self.residents.table, ill)
         scheme = p["scheme"]
         self.today.minor_episodes += np.bincount(scheme, minlength=2)
         no_care = len(CHOICE_TIERS)  # the extra alternative after the facilities
         fac = np.vstack([self._alternatives(p), np.full(n, -1)])
-        care, oop = self._utility(p, fac[:no_care], sev, Service.OUTPATIENT,
-                                  self.fp.outpatient_bill[CHOICE_TIERS])
-        weight = self._with_extra(care, oop, p, Service.OUTPATIENT, self.cp.no_care_constant)
+        weight = self._weights(p, fac[:no_care], sev, Service.OUTPATIENT,
+                               self.fp.outpatient_bill[CHOICE_TIERS],
+                               without_care=self.cp.no_care_constant)
         uniform = self.streams.on("choice.outpatient", self.day).random(n)
         noise = self._bill_noise(2, n)
         pick, residual = self._allocate(weight, uniform, fac, self.slots - self.visits_today())
@@ -341,7 +345,8 @@ class CountyModel(mesa.Model):
         rows = np.flatnonzero(seen)
         chosen = fac[pick[rows], rows]
         tier = self.fac_tier[chosen]
-        self._outpatient_visit(ill[rows], p[rows], chosen, Service.OUTPATIENT,
+        self._outpatient_visit(ill[rows], encounters.gather(p, rows), chosen,
+                               Service.OUTPATIENT,
                                self.fp.outpatient_bill[tier] * noise[0, rows])
         # referral up when the facility cannot treat this severity: the patient chooses (by
         # the same utilities as at onset, with the residual draw) a higher tier that can, or
@@ -358,7 +363,8 @@ class CountyModel(mesa.Model):
         ok = np.flatnonzero(to >= 0)
         chosen = fac[to[ok], need[ok]]
         np.add.at(self.today.referrals[0], (from_tier[ok], self.fac_tier[chosen]), 1)
-        self._outpatient_visit(ill[need[ok]], p[need[ok]], chosen, Service.OUTPATIENT,
+        self._outpatient_visit(ill[need[ok]], encounters.gather(p, need[ok]), chosen,
+                               Service.OUTPATIENT,
                                self.fp.outpatient_bill[self.fac_tier[chosen]] * noise[1, need[ok]])
 
     def _chronic_followups(self) -> None:
@@ -371,7 +377,7 @@ class CountyModel(mesa.Model):
         if not len(due):
             return
         n = len(due)
-        p = r.table[due]
+        p = encounters.gather(r.table, due)
         tiers = CHOICE_TIERS[:, None]
         fac = self._alternatives(p)
         village_ok = (self.remote_village[p["village"]] if self.rules.village_claims == "remote"
@@ -380,13 +386,14 @@ class CountyModel(mesa.Model):
         service = np.where(p["certified"] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
         bill = (self.fp.chronic_visit_fee[CHOICE_TIERS]
                 + self.fp.chronic_drug_cost_per_day[CHOICE_TIERS] * self.rules.prescription_days)
-        utility, _ = self._utility(p, fac, np.zeros(n), service, bill)  # severity 0
+        weight = self._weights(p, fac, np.zeros(n), service, bill)  # severity 0
         uniform = self.streams.on("choice.chronic", self.day).random(n)
-        pick, _ = self._allocate(logit_weights(utility), uniform, fac,
+        pick, _ = self._allocate(weight, uniform, fac,
                                  self.slots - self.visits_today())
         rows = np.flatnonzero(pick >= 0)
         col = pick[rows]
-        self._outpatient_visit(due[rows], p[rows], fac[col, rows], service[col, rows], bill[col])
+        self._outpatient_visit(due[rows], encounters.gather(p, rows), fac[col, rows],
+                               service[col, rows], bill[col])
 
     def _admissions(self) -> None:
         """Admit today's transfers up, rehab referrals down and new serious episodes.
@@ -416,7 +423,7 @@ class CountyModel(mesa.Model):
         n = len(res)
         rng = self.streams.on("referral.transfer", self.day)
         u_rehab, u_keep = rng.random(n), rng.random(n)
-        alternatives = self._alternatives(self.residents.table[res])
+        alternatives = self.alternatives[:, self.residents.village[res]]
         county_cap = self.fp.inpatient_capability[Tier.COUNTY]
         # provider response: under a global budget the lead hospital keeps some patients it
         # would send out of the county, treating them within its capability
@@ -466,17 +473,17 @@ class CountyModel(mesa.Model):
         n = len(ill)
         if not n:
             return None
-        p = self.residents.table[ill]
+        p = encounters.gather(self.residents.table, ill)
         scheme = p["scheme"]
         self.today.serious_episodes += np.bincount(scheme, minlength=2)
         forgo = len(INPATIENT_COLUMNS)  # the extra alternative after the hospitals
-        fac = np.vstack([self._alternatives(p)[INPATIENT_COLUMNS], np.full(n, -1)])
-        care, oop = self._utility(p, fac[:forgo], sev, Service.INPATIENT,
-                                  self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
-                                  inpatient=True, emergency=emergency)
-        care[(self.beds[np.maximum(fac[:forgo], 0)] == 0)] = -np.inf
-        weight = self._with_extra(care, oop, p, Service.INPATIENT,
-                                  self.cp.no_admission_constant, allowed=~emergency)
+        hospitals = self._alternatives(p)[INPATIENT_COLUMNS]
+        hospitals[self.beds[np.maximum(hospitals, 0)] == 0] = -1  # no beds: not an option
+        fac = np.vstack([hospitals, np.full(n, -1)])
+        weight = self._weights(p, hospitals, sev, Service.INPATIENT,
+                               self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
+                               inpatient=True, emergency=emergency,
+                               without_care=self.cp.no_admission_constant)
         uniform = self.streams.on("choice.inpatient", self.day).random(n)
         pick, _ = self._allocate(weight, uniform, fac, free)
         self.today.admissions_forgone += np.bincount(scheme[pick == forgo], minlength=2)
@@ -489,7 +496,8 @@ class CountyModel(mesa.Model):
                  & (u_avoid[rows] < self.resp.case_payment_avoided_admissions))
         if avoid.any():
             self.today.admissions_avoided += np.bincount(tier[avoid], minlength=4)
-            self._outpatient_visit(ill[rows[avoid]], p[rows[avoid]], chosen[avoid],
+            self._outpatient_visit(ill[rows[avoid]], encounters.gather(p, rows[avoid]),
+                                   chosen[avoid],
                                    Service.OUTPATIENT,
                                    self.fp.outpatient_bill[tier[avoid]])
             rows, chosen = rows[~avoid], chosen[~avoid]
@@ -501,25 +509,28 @@ class CountyModel(mesa.Model):
     # -- shared mechanics ----------------------------------------------------------------------
 
     def _new_episodes(self, rates, severity_beta, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """Residents falling ill today: Poisson count per age band, members drawn uniformly.
+        """Residents falling ill today, in random order, and the severity of their episodes.
 
-        Count_b ~ Poisson(rate_b / 365 × residents_b); returns (rows, severity ~ Beta(a, b)),
-        severity by ``beta_by_table`` (a third of the cost of two gamma draws).
+        Count ~ Poisson(Λ), Λ = Σ_b λ_b with λ_b = rate_b / 365 × residents_b; each episode is one
+        U(0, 1) read against the cumulative intensity of the residents (sorted by age band): band
+        b with probability λ_b / Λ, then a member uniformly. This is independent Poisson counts
+        per band, served in random order. Severity ~ Beta(a, b) by ``beta_by_table``.
         """
         rng = self.streams.on(f"illness.{kind}", self.day)
-        start, size = self.residents.band_start, self.residents.band_size
-        counts = rng.poisson(rates / 365.0 * size)
-        total = int(counts.sum())
-        offset = (rng.random(total) * np.repeat(size, counts)).astype(np.int64)
-        rows = rng.permutation(np.repeat(start[:-1], counts) + offset)
-        u = self.streams.on(f"severity.{kind}", self.day).random(total)
-        return rows.astype(np.int64, copy=False), beta_by_table(*severity_beta, u)
+        size = self.residents.band_size
+        intensity = np.cumsum(rates / 365.0 * size)
+        x = rng.random(rng.poisson(intensity[-1])) * intensity[-1]
+        band = np.searchsorted(intensity, x, side="right")
+        below = np.concatenate([[0.0], intensity])[band]
+        offset = np.minimum(((x - below) / (rates[band] / 365.0)).astype(np.int64),
+                            size[band] - 1)
+        u = self.streams.on(f"severity.{kind}", self.day).random(len(x))
+        return self.residents.band_start[band] + offset, beta_by_table(*severity_beta, u)
 
     def _bill_noise(self, k: int, n: int) -> np.ndarray:
-        """[k, n] mean-one lognormal multipliers of bills: exp(σz − σ²/2) (float32)."""
-        s = np.float32(self.fp.bill_dispersion)
-        z = self.streams.on("bill", self.day).standard_normal((n, k), np.float32).T
-        return np.exp(s * z - s * s / 2)
+        """[k, n] mean-one lognormal multipliers of bills (``bill_noise_table``), float32."""
+        u = self.streams.on("bill", self.day).random((k, n), np.float32)
+        return self._noise_table[(u * len(self._noise_table)).astype(np.intp)]
 
     def visits_today(self) -> np.ndarray:
         """Outpatient visits at each facility so far today."""
@@ -570,53 +581,38 @@ class CountyModel(mesa.Model):
                  - self.cp.travel_per_hour * self.travel.T[cols] / 60)
         return np.where(fac >= 0, fixed, -np.inf), np.maximum(fac, 0)
 
-    def _with_extra(self, care, oop, p, service, constant, allowed=None) -> np.ndarray:
-        """[k + 1, n] logit weights of the facilities and of going without care.
+    def _weights(self, p, fac, sev, service, bill, *, inpatient=False, emergency=None,
+                 without_care=None) -> np.ndarray:
+        """[k (+ 1), n] logit weights of facilities ``fac`` [k, n] (and of going without care).
 
-        Facilities have utilities ``care`` [k, n]; going without is no care or not being
-        admitted (not where ``allowed`` [n] is False).
-
-        V_extra = constant + γ[service] × cost sensitivity × E[OOP] / 100, where
-        E[OOP] = Σ_j softmax(V)_j × OOP_j is the out-of-pocket the patient expects if they seek
-        care (``oop`` [k, n]): the facilities' mean weighted by their logit probabilities.
-        Weights are exp(V − c) with c = the patient's largest V.
-        """
-        top = care.max(axis=0)
-        ref = np.where(np.isfinite(top), top, 0.0)
-        w = np.exp(care - ref)  # the facilities' weights relative to the best facility
-        total = w.sum(axis=0)
-        expected = (w * oop).sum(axis=0) / np.where(total > 0, total, 1.0)
-        gamma = self.cp.care_seeking_cost_per_100_yuan[service] / 100
-        extra = constant + gamma * p["cost_sensitivity"] * expected
-        if allowed is not None:
-            extra = np.where(allowed, extra, -np.inf)
-        c = np.maximum(top, extra)
-        c = np.where(np.isfinite(c), c, 0.0)
-        w *= np.exp(np.minimum(ref - c, 0.0))  # the same reference c for every alternative
-        return np.vstack([w, np.exp(extra - c)])
-
-    def _utility(self, p, fac, sev, service, bill, *, inpatient=False,
-                 emergency=None) -> tuple[np.ndarray, np.ndarray]:
-        """[alternative, patient] systematic utility and expected out-of-pocket (yuan).
-
-        ``encounters.utilities`` (DESIGN.md "One episode's life", step 2) for residents with
-        records ``p`` choosing among facilities ``fac`` [k, n] (the hospitals if ``inpatient``,
-        else every choice-set column), with the village part of today (``_village_utility``):
-        OOP is the expected out-of-pocket under today's rules for this very patient. ``bill``
-        per alternative; ``service`` a scalar or [k, n]; ``emergency`` [n] (default none).
+        Utilities by ``encounters.utilities`` (DESIGN.md "One episode's life", step 2) for
+        residents with records ``p`` choosing among the hospitals if ``inpatient``, else every
+        choice-set column, with the village part of today (``_village_utility``) and the
+        out-of-pocket expected under today's rules for this very patient; ``bill`` per
+        alternative; ``service`` a scalar or [k, n]; ``emergency`` [n] (default none). Weights
+        are exp(V − the patient's largest V) (numpy's vectorised exp). With ``without_care``
+        (the constant of no care or of not being admitted; ``service`` is then a scalar), a last
+        row weighs going without (``encounters.going_without``, with γ[service] per 100 yuan of
+        expected out-of-pocket).
         """
         cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
         tiers = CHOICE_TIERS[cols]
         k, n = fac.shape
-        v, oop = np.empty((k, n)), np.empty((k, n))
+        weight = np.empty((k + (without_care is not None), n))
+        v, oop, top = weight[:k], np.empty((k, n)), np.empty(n)
+        emergency = np.zeros(n, bool) if emergency is None else emergency
         encounters.utilities(
             self.rules.tables, p, fac, tiers, OWN_GRASSROOTS[cols],
             self._village_utility(inpatient), self.fp.quality[tiers] * self.cp.quality_x_severity,
-            sev, _column(service, (k, n), np.int64), np.asarray(bill, np.float64),
-            np.zeros(n, bool) if emergency is None else emergency,
+            sev, _column(service, (k, n), np.int64), np.asarray(bill, np.float64), emergency,
             self.cp.cost_per_100_yuan / 100, float(self.cp.family_doctor), float(self.cp.habit),
-            v, oop)
-        return v, oop
+            v, oop, top)
+        np.exp(v, out=v)
+        if without_care is not None:
+            gamma = self.cp.care_seeking_cost_per_100_yuan[service] / 100
+            encounters.going_without(weight, oop, top, p, float(without_care), float(gamma),
+                                     emergency)
+        return weight
 
     def _outpatient_visit(self, res, p, fac, service, bill) -> None:
         """Outpatient visits of residents ``res`` (records ``p``) at facilities ``fac``."""
@@ -686,7 +682,7 @@ class CountyModel(mesa.Model):
                         f.admission_bill[tier] * stay / f.length_of_stay[tier])
         r = self.residents
         service = np.full(len(res), Service.INPATIENT)
-        claim = self._claim(r.table[res], fac, service, bill, referral=referral,
+        claim = self._claim(encounters.gather(r.table, res), fac, service, bill, referral=referral,
                             prior_deductible=batch["prior_deductible"],
                             emergency=batch["emergency"])
         paid = provider_payment(self.rules, claim, tier=tier, severity=sev, stay=stay,
@@ -764,19 +760,41 @@ def beta_by_table(a: float, b: float, uniform: np.ndarray) -> np.ndarray:
     """Beta(a, b) draws by inverse CDF from U(0, 1) draws ``uniform``.
 
     Q(u) interpolated linearly between the quantiles tabulated at u = 0, 1/G, …, 1
-    (G = ``SEVERITY_GRID``).
+    (G = ``SEVERITY_GRID``): a third of the cost of two gamma draws.
     """
-    quantiles = _beta_quantiles(a, b)
-    u = uniform * SEVERITY_GRID
-    cell = u.astype(np.intp)
-    low = quantiles[cell]
-    return low + (u - cell) * (quantiles[cell + 1] - low)
+    return _interpolate(_beta_quantiles(float(a), float(b)), uniform)
 
 
 @functools.cache
 def _beta_quantiles(a: float, b: float) -> np.ndarray:
     """Beta(a, b) quantiles at 0, 1/G, …, 1 with G = ``SEVERITY_GRID``."""
     return scipy.special.betaincinv(a, b, np.linspace(0.0, 1.0, SEVERITY_GRID + 1))
+
+
+@njit(cache=True)
+def _interpolate(table, uniform):
+    """Linear interpolation in ``table`` [G + 1] at positions ``uniform`` × G (one pass)."""
+    grid = table.size - 1
+    out = np.empty(uniform.size)
+    for i in range(uniform.size):
+        u = uniform[i] * grid
+        cell = min(int(u), grid - 1)
+        out[i] = table[cell] + (u - cell) * (table[cell + 1] - table[cell])
+    return out
+
+
+def bill_noise_table(sigma: float) -> np.ndarray:
+    """``NOISE_GRID`` equally likely bill multipliers (float32) of log-sd ``sigma``.
+
+    Lognormal exp(σ z) at the quantiles z = Φ⁻¹((i + ½) / G) of the standard normal, scaled to
+    mean exactly one.
+
+    A bill's multiplier is the entry at a uniform draw: this discretised lognormal is drawn
+    three times faster than normal deviates; it lacks only the tails beyond ±3.7σ (p = 2e-4).
+    """
+    z = scipy.special.ndtri((np.arange(NOISE_GRID) + 0.5) / NOISE_GRID)
+    multiplier = np.exp(sigma * z)
+    return (multiplier / multiplier.mean()).astype(np.float32)
 
 
 def _column(x, shape, dtype) -> np.ndarray:

@@ -12,7 +12,7 @@ from scipy import stats
 from flowsim import encounters
 from flowsim.config import load_scenario
 from flowsim.domain import Referral, Service, Tier
-from flowsim.model import beta_by_table
+from flowsim.model import CountyModel, beta_by_table, bill_noise_table
 from flowsim.policy import price_claims, rules_on
 from flowsim.population import ENCOUNTER_DTYPE
 from flowsim.streams import DAYS_PER_BLOCK, Streams
@@ -86,3 +86,29 @@ def test_tabulated_severity_draws_are_beta(a, b):
     draws = beta_by_table(a, b, np.random.default_rng(1).random(200_000))
     assert stats.kstest(draws, stats.beta(a, b).cdf).pvalue > 0.001
     assert draws.mean() == pytest.approx(a / (a + b), abs=0.002)
+
+
+@pytest.mark.parametrize("sigma", [0.3, 0.6, 1.0])
+def test_bill_noise_is_mean_one_lognormal(sigma):
+    table = bill_noise_table(sigma)
+    assert table.astype(np.float64).mean() == pytest.approx(1.0, abs=1e-6)
+    assert np.log(table).std() == pytest.approx(sigma, rel=0.01)
+    drawn = table[(np.random.default_rng(2).random(200_000) * len(table)).astype(int)]
+    assert drawn.mean() == pytest.approx(1.0, abs=0.01)
+
+
+def test_new_episodes_follow_the_age_band_rates_in_random_order(baseline):
+    model = CountyModel(baseline, seed=4)
+    model.run_for(1)
+    r = model.residents
+    counts = np.zeros(len(r.band_size))
+    days = 100
+    for day in range(1, days + 1):
+        model.time = day  # the stream of each day in turn
+        rows, _ = model._new_episodes(model.ip.minor_episodes_per_year,
+                                      model.ip.minor_severity_beta, "minor")
+        band = np.searchsorted(r.band_start, rows, side="right") - 1
+        counts += np.bincount(band, minlength=len(counts))
+    expected = model.ip.minor_episodes_per_year / 365 * r.band_size * days
+    np.testing.assert_allclose(counts, expected, rtol=5 * np.sqrt(expected).max() / expected.min())
+    assert not np.all(np.diff(band) >= 0)  # served in random order, not by age band
