@@ -45,13 +45,20 @@ PATIENT_AGENTS_UP_TO = 50_000
 """Populations up to this size get a ``Patient`` agent per resident at build; larger ones get
 them on demand (``model.patient(row)``): 500,000 Mesa agents would cost ~3 s and ~460 B each."""
 MAX_STAY_DAYS = 120
-"""Length-of-stay ceiling (days); also the length of the discharge calendar."""
+"""Length-of-stay ceiling (days)."""
 UNLIMITED = 10**9
 SEVERITY_GRID = 4096
 """Steps of the tabulated severity quantile function (``beta_by_table``)."""
 NOISE_GRID = 4096
 """Equally likely values of the bill noise (``bill_noise_table``)."""
 
+STAY = np.dtype([("row", np.int64), ("facility", np.int64), ("discharge", np.int64),
+                 ("then", np.int8), ("severity", np.float64), ("deductible_paid", np.float64),
+                 ("emergency", np.bool_)])
+"""An inpatient stay in progress: resident row, facility, day of discharge, and what follows
+it (``then``, a ``Referral`` code: UP a transfer to a higher tier, DOWN rehabilitation at the
+resident's township centre, NONE home), with what a transfer carries over (severity, deductible
+paid, emergency)."""
 CHOICE_TIERS = np.array(County.CHOICE_TIERS, dtype=np.int64)
 OWN_GRASSROOTS = np.array([True, True, False, False, False])
 """Choice-set columns that are the resident's own village clinic / township centre."""
@@ -117,7 +124,6 @@ class CountyModel(mesa.Model):
         self._patients: dict[int, Patient] = {}
         self.day_counts: list[DayCounts] = []
         self.years: list[dict] = []
-        self._pending = _Pending()
         self._apply_rules()
         self._schedule_first_followups()
         for d in self.config.change_dates():
@@ -135,8 +141,8 @@ class CountyModel(mesa.Model):
                              fac.beds.to_numpy(np.int64))
         self.beds_occupied = np.zeros(len(fac), np.int64)
         self.visits_yesterday = np.zeros(len(fac), np.int64)
-        self._discharges = np.zeros((MAX_STAY_DAYS + 1, len(fac)), np.int64)
-        self._inpatients = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (rows, discharge day)
+        self._stays = np.zeros(0, STAY)  # inpatients now
+        self._referred = self._stays  # today's discharges referred on (``_discharge``)
         self._totals = np.zeros((len(encounters.MEASURES), len(fac)))  # [measure, facility]
         self.facility_totals = dict(zip(encounters.MEASURES, self._totals, strict=True))
         for row, tier in enumerate(self.fac_tier):
@@ -311,16 +317,15 @@ class CountyModel(mesa.Model):
         self._in_step = False
 
     def _discharge(self) -> None:
-        slot = self.day % len(self._discharges)
-        self.beds_occupied -= self._discharges[slot]
-        self._discharges[slot] = 0
+        """Free the beds of today's discharges; keep those referred on for ``_admissions``."""
+        now = self._stays["discharge"] == self.day
+        leaving = self._stays[now]
+        self._stays = self._stays[~now]
+        self.beds_occupied -= np.bincount(leaving["facility"], minlength=len(self.beds))
         r = self.residents
-        rows, out = self._inpatients
-        now = out == self.day
-        leaving = rows[now]
-        self._inpatients = (rows[~now], out[~now])
-        r.inpatient_at[leaving] = -1
-        r.discharge_day[leaving] = -1
+        r.inpatient_at[leaving["row"]] = -1
+        r.discharge_day[leaving["row"]] = -1
+        self._referred = leaving[leaving["then"] != Referral.NONE]
 
     def _minor_episodes(self) -> None:
         """Acute minor illness: choose a facility or no care; referral up if not capable."""
@@ -400,7 +405,7 @@ class CountyModel(mesa.Model):
 
         Free beds go to them in that order of priority; all are admitted as one batch.
         """
-        due = self._pending.pop(self.day)
+        due = self._referred
         free = self.beds - self.beds_occupied
         batches = []
         for choose in (self._transfers_up, self._rehab_referrals, self._serious_episodes):
@@ -416,10 +421,10 @@ class CountyModel(mesa.Model):
 
         The county hospital takes them if it can treat the severity and has a free bed.
         """
-        up = due["kind"] == _Pending.UP
-        if not up.any():
+        up = due[due["then"] == Referral.UP]
+        if not len(up):
             return None
-        res, from_tier, sev = due["res"][up], due["tier"][up], due["severity"][up]
+        res, from_tier, sev = up["row"], self.fac_tier[up["facility"]], up["severity"]
         n = len(res)
         rng = self.streams.on("referral.transfer", self.day)
         u_rehab, u_keep = rng.random(n), rng.random(n)
@@ -438,16 +443,15 @@ class CountyModel(mesa.Model):
         moved = to_tier != from_tier
         np.add.at(self.today.referrals[0], (from_tier[moved], to_tier[moved]), 1)
         return dict(res=res, fac=fac, severity=sev, referral=np.full(n, Referral.UP),
-                    prior_deductible=due["deductible_paid"][up], emergency=due["emergency"][up],
+                    prior_deductible=up["deductible_paid"], emergency=up["emergency"],
                     u_los=self.streams.on("length_of_stay.transfer", self.day).random(n),
                     u_rehab=u_rehab)
 
     def _rehab_referrals(self, due, free) -> dict | None:
         """下转: county inpatients referred to their own township centre for rehabilitation."""
-        down = due["kind"] == _Pending.DOWN
-        if not down.any():
+        res = due["row"][due["then"] == Referral.DOWN]
+        if not len(res):
             return None
-        res = due["res"][down]
         own_township = self.alternatives[1, self.residents.village[res]]
         pick, _ = self._allocate(np.ones((1, len(res))), np.zeros(len(res)),
                                  own_township[None, :], free)
@@ -692,22 +696,19 @@ class CountyModel(mesa.Model):
             self.today.dip_points += np.bincount(tier, weights=paid.dip_points, minlength=4)
             self.today.dip_standard += np.bincount(tier, weights=paid.dip_standard, minlength=4)
         self.beds_occupied += np.bincount(fac, minlength=len(self.beds))
-        out = self.day + stay
-        np.add.at(self._discharges, (out % len(self._discharges), fac), 1)
-        r.inpatient_at[res] = fac
-        r.discharge_day[res] = out
-        rows, days = self._inpatients
-        self._inpatients = (np.concatenate([rows, res]), np.concatenate([days, out]))
-        r.referral[res] = referral
-        up = ~capable
         # provider response: under a global budget the lead hospital refers more down
         p_down = self.rules.down_for_rehab * (self.resp.budget_rehab_multiplier
                                               if self.rules.global_budget else 1.0)
         down = capable & ~rehab & (tier == Tier.COUNTY) & (batch["u_rehab"] < min(p_down, 1.0))
-        self._pending.push(_Pending.UP, res[up], out[up], tier[up], sev[up],
-                           claim.deductible_paid[up], batch["emergency"][up])
-        self._pending.push(_Pending.DOWN, res[down], out[down], tier[down], sev[down],
-                           claim.deductible_paid[down], np.zeros(down.sum(), bool))
+        stays = np.empty(len(res), STAY)
+        stays["row"], stays["facility"], stays["discharge"] = res, fac, self.day + stay
+        stays["then"] = np.where(capable, np.where(down, Referral.DOWN, Referral.NONE),
+                                 Referral.UP)
+        stays["severity"], stays["deductible_paid"] = sev, claim.deductible_paid
+        stays["emergency"] = batch["emergency"] & ~capable  # carried over by a transfer only
+        self._stays = np.concatenate([self._stays, stays])
+        r.inpatient_at[res] = fac
+        r.discharge_day[res] = stays["discharge"]
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -726,34 +727,6 @@ class CountyModel(mesa.Model):
         from flowsim.results import Results
 
         return Results.from_model(self)
-
-
-class _Pending:
-    """Referrals waiting for a day: upward transfers and downward rehabilitation stays."""
-
-    UP, DOWN = 1, 2
-    COLUMNS = ("kind", "res", "day", "tier", "severity", "deductible_paid", "emergency")
-
-    def __init__(self) -> None:
-        self.table = {c: np.zeros(0) for c in self.COLUMNS}
-
-    def push(self, kind, res, day, tier, severity, deductible_paid, emergency) -> None:
-        """Queue rows to be handled on ``day``."""
-        if len(res):
-            new = (np.full(len(res), kind), res, day, tier, severity, deductible_paid, emergency)
-            for c, v in zip(self.COLUMNS, new, strict=True):
-                self.table[c] = np.concatenate([self.table[c], v])
-
-    def pop(self, day: int) -> dict[str, np.ndarray]:
-        """Remove and return the rows due on ``day`` (typed columns)."""
-        now = self.table["day"] == day
-        later = ~now
-        due = {c: v[now] for c, v in self.table.items()}
-        self.table = {c: v[later] for c, v in self.table.items()}
-        for c in ("kind", "res", "tier"):
-            due[c] = due[c].astype(np.int64)
-        due["emergency"] = due["emergency"].astype(bool)
-        return due
 
 
 def beta_by_table(a: float, b: float, uniform: np.ndarray) -> np.ndarray:

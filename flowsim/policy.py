@@ -259,6 +259,9 @@ def provider_payment(
     000 一(三), 001 三(四), 004 二(一)): the same-price rate under DRG, coefficient 1 under DIP.
     Rehabilitation stays under bed-day payment: rate × days (001 二(三)).
     """
+    if not (rules.drg.any() or rules.dip.any() or rules.rehab_bed_day):  # all fee-for-service
+        none = np.zeros_like(claim.fund)
+        return ProviderPayment(payment.fee_for_service(claim.fund), none, none)
     group = np.minimum((severity * n_groups).astype(np.int64), n_groups - 1)
     weight = 0.5 + (group + 0.5) / n_groups
     same = group < rules.same_price_groups

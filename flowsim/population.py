@@ -61,7 +61,6 @@ class Residents:
     last_tier: np.ndarray = field(init=False)  # int8 tier of the last encounter, -1 none
     inpatient_at: np.ndarray = field(init=False)  # int32 facility row while admitted, -1 none
     discharge_day: np.ndarray = field(init=False)  # int32 day of discharge, -1 none
-    referral: np.ndarray = field(init=False)  # int8 Referral code of the last admission
     deductible_paid_year: np.ndarray = field(init=False)  # float32 [service, n] yuan
     fund_paid_year: np.ndarray = field(init=False)  # float32 [service, n] yuan
     assistance_paid_year: np.ndarray = field(init=False)  # float32 yuan
@@ -85,7 +84,6 @@ class Residents:
         self.oop_year = self.table["oop_year"]
         self.inpatient_at = np.full(n, -1, np.int32)
         self.discharge_day = np.full(n, -1, np.int32)
-        self.referral = np.zeros(n, np.int8)
 
     def __len__(self) -> int:
         return len(self.village)

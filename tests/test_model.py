@@ -195,3 +195,23 @@ def test_every_claim_is_on_its_residents_record(small):
     paid = r.oop_year > 0
     assert paid.any()
     assert (r.last_tier[paid] >= 0).all()  # whoever paid has the encounter's tier on record
+
+
+def test_beds_follow_admissions_discharges_and_referrals(small):
+    """Occupied beds are the residents in hospital, never above capacity in the county; patients
+    a facility cannot treat move up a tier, county discharges go down to their township."""
+    m = CountyModel(small, seed=3)
+    in_county = m.fac_tier <= Tier.COUNTY
+    for _ in range(90):
+        m.run_for(1)
+        r = m.residents
+        here = r.inpatient_at >= 0
+        np.testing.assert_array_equal(
+            m.beds_occupied[in_county],
+            np.bincount(r.inpatient_at[here], minlength=len(m.beds))[in_county])
+        assert (m.beds_occupied[in_county] <= m.beds[in_county]).all()
+        assert (r.discharge_day[here] >= m.day).all()  # m.day: the next day to simulate
+    referrals = sum(d.referrals for d in m.day_counts)  # [kind, from tier, to tier]
+    up, down = referrals
+    assert up.sum() > 0 and np.tril(up).sum() == 0  # only to a higher tier
+    assert down.sum() == down[Tier.COUNTY, Tier.TOWNSHIP] > 0
