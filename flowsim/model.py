@@ -521,15 +521,12 @@ class CountyModel(mesa.Model):
         per band, served in random order. Severity ~ Beta(a, b) by ``beta_by_table``.
         """
         rng = self.streams.on(f"illness.{kind}", self.day)
-        size = self.residents.band_size
-        intensity = np.cumsum(rates / 365.0 * size)
-        x = rng.random(rng.poisson(intensity[-1])) * intensity[-1]
-        band = np.searchsorted(intensity, x, side="right")
-        below = np.concatenate([[0.0], intensity])[band]
-        offset = np.minimum(((x - below) / (rates[band] / 365.0)).astype(np.int64),
-                            size[band] - 1)
-        u = self.streams.on(f"severity.{kind}", self.day).random(len(x))
-        return self.residents.band_start[band] + offset, beta_by_table(*severity_beta, u)
+        start, size = self.residents.band_start, self.residents.band_size
+        per_day = np.asarray(rates, np.float64) / 365.0
+        intensity = np.cumsum(per_day * size)
+        rows = _resident_at(rng.random(rng.poisson(intensity[-1])), intensity, per_day, start)
+        u = self.streams.on(f"severity.{kind}", self.day).random(len(rows))
+        return rows, beta_by_table(*severity_beta, u)
 
     def _bill_noise(self, k: int, n: int) -> np.ndarray:
         """[k, n] mean-one lognormal multipliers of bills (``bill_noise_table``), float32."""
@@ -602,8 +599,8 @@ class CountyModel(mesa.Model):
         cols = INPATIENT_COLUMNS if inpatient else ALL_COLUMNS
         tiers = CHOICE_TIERS[cols]
         k, n = fac.shape
-        weight = np.empty((k + (without_care is not None), n))
-        v, oop, top = weight[:k], np.empty((k, n)), np.empty(n)
+        weight = np.empty((k + (without_care is not None), n), np.float32)
+        v, oop, top = weight[:k], np.empty((k, n), np.float32), np.empty(n)
         emergency = np.zeros(n, bool) if emergency is None else emergency
         encounters.utilities(
             self.rules.tables, p, fac, tiers, OWN_GRASSROOTS[cols],
@@ -742,6 +739,26 @@ def beta_by_table(a: float, b: float, uniform: np.ndarray) -> np.ndarray:
 def _beta_quantiles(a: float, b: float) -> np.ndarray:
     """Beta(a, b) quantiles at 0, 1/G, …, 1 with G = ``SEVERITY_GRID``."""
     return scipy.special.betaincinv(a, b, np.linspace(0.0, 1.0, SEVERITY_GRID + 1))
+
+
+@njit(cache=True)
+def _resident_at(uniform, intensity, per_day, band_start):
+    """Resident rows at U × Λ on the cumulative intensity of residents sorted by age band.
+
+    ``intensity`` [band] = cumulative Σ per_day × residents up to each band's end (Λ the last);
+    band b = the first whose cumulative intensity exceeds U × Λ, and within it the member
+    ⌊(U × Λ − intensity before b) / per_day[b]⌋ (``band_start`` [band + 1] first rows).
+    """
+    rows = np.empty(uniform.size, np.int64)
+    total = intensity[-1]
+    for i in range(uniform.size):
+        x = uniform[i] * total
+        b = 0
+        while b < intensity.size - 1 and x >= intensity[b]:
+            b += 1
+        below = intensity[b - 1] if b > 0 else 0.0
+        rows[i] = min(band_start[b] + int((x - below) / per_day[b]), band_start[b + 1] - 1)
+    return rows
 
 
 @njit(cache=True)
