@@ -1,16 +1,23 @@
-"""A day's encounters, compiled: utilities of the alternatives, claims, and their booking.
+"""A day's encounters, compiled: utilities, choices, claims and their booking.
 
-The daily step (``flowsim.model``) hands each batch of encounters to these numba loops, with the
-residents' records (``Residents.table`` rows, ``population.ENCOUNTER_DTYPE``) gathered first:
-numpy's gather fetches many scattered records at once, where a loop reading them one at a
-time would wait for each. ``book`` writes back into the table. Every encounter is priced with
-``flowsim.policy.claim_for``: the out-of-pocket a patient expects when choosing and the claim
-they are then charged come from the same rules.
+The daily step (``flowsim.model``) hands each stage's patients to these numba loops:
+``utilities`` (with the out-of-pocket each alternative would cost the patient) and
+``going_without`` give the logit weights, from which ``flowsim.choice.allocate`` picks; then
+``visits`` charges each outpatient visit (``flowsim.policy.claim_for``) and books it
+(``book_claim``) on the resident's record, today's counters and the facility totals, in order.
+The out-of-pocket a patient expects when choosing and the claim they are then charged come from
+the same rules. Admissions, paid by the provider-payment rules of ``flowsim.policy`` in between,
+use the batch loops ``claims`` and ``book``.
 
-Arrays are laid out [alternative, patient] (k × n) or [patient]; money in yuan.
+Records (``Residents.table`` rows, ``population.ENCOUNTER_DTYPE``) are read where they are, after
+a first short pass has brought the day's scattered rows into cache together, or ``gather``-ed
+into a contiguous copy. Arrays are laid out [alternative, patient] (k × n) or [patient]; money in
+yuan.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -21,7 +28,23 @@ from flowsim.policy import claim_for
 _OUTPATIENT = int(Service.OUTPATIENT)
 _NONE = int(Referral.NONE)
 MEASURES = ("visits", "admissions", "fund", "bill", "revenue")
-"""Rows of the facility totals ``book`` adds to: encounters, then yuan."""
+"""Rows of the facility totals ``book_claim`` adds to: encounters, then yuan."""
+
+
+class Books(NamedTuple):
+    """Where a day's encounters are booked: the residents' records and today's counters."""
+
+    table: np.ndarray  # Residents.table (population.ENCOUNTER_DTYPE)
+    fac_tier: np.ndarray  # [facility] tier code
+    capitated: np.ndarray  # [tier] bool: ordinary outpatient care paid by capitation
+    money: np.ndarray  # [payer, service, tier, scheme] yuan (counters.PAYERS)
+    visits: np.ndarray  # [service, tier, scheme]
+    admissions: np.ndarray  # [tier, scheme]
+    oop_by_quintile: np.ndarray  # [quintile] yuan
+    referrals: np.ndarray  # [kind, from tier, to tier]
+    turned_away: np.ndarray  # [facility] patients who found it full
+    totals: np.ndarray  # [MEASURES, facility]
+    capitation_cost: np.ndarray  # [facility] fund share of capitated claims, yuan
 
 
 @njit(cache=True)
@@ -144,52 +167,89 @@ def claims(t, records, fac, fac_tier, own_facilities, service, bill, referral,
 
 
 @njit(cache=True)
-def book(table, rows, fac, fac_tier, service, bill, deductible_paid, fund, assistance, patient,
-         fund_paid, capitated, admission, money, visits, admissions, oop_by_quintile, totals,
-         capitation_cost):
-    """Book claims (bill, deductible paid, fund, assistance, patient [n]) wherever they count.
+def book_claim(b, rec, f, s, bill, deductible_paid, fund, assistance, patient, fund_paid,
+               admission):
+    """Book one claim of resident ``rec`` at facility ``f`` (service ``s``) in ``b``.
 
     Resident accumulators (deductible and fund paid this year by service, assistance,
-    out-of-pocket, last tier used); today's ``money`` [payer, service, tier, scheme] (payers as
-    ``counters.PAYERS``), ``visits`` [service, tier, scheme] or, if ``admission``,
-    ``admissions`` [tier, scheme], and ``oop_by_quintile``; facility ``totals``
-    [``MEASURES``, facility]. What the fund pays the provider is ``fund_paid`` [n], except
-    ordinary outpatient care at a tier paid by capitation (``capitated`` [tier]): 0, its fund
-    share added to ``capitation_cost`` [facility] instead. Revenue = fund paid + assistance +
-    patient. Returns the number of employee-scheme claims (a by-product of the first pass).
+    out-of-pocket, last tier used); today's money, visits (or, if ``admission``, admissions) and
+    out-of-pocket by quintile; the facility totals. What the fund pays the provider is
+    ``fund_paid``, except for ordinary outpatient care at a tier paid by capitation: 0, its fund
+    share added to the facility's capitation cost instead. Revenue = fund paid + assistance +
+    patient.
     """
-    # first pass: short independent reads bring the scattered records into cache together
-    employees = 0
+    tier = b.fac_tier[f]
+    scheme = rec.scheme
+    if b.capitated[tier] and s == _OUTPATIENT:
+        b.capitation_cost[f] += fund
+        fund_paid = 0.0
+    rec.deductible_paid_year[s] += deductible_paid
+    rec.fund_paid_year[s] += fund
+    rec.assistance_paid_year += assistance
+    rec.oop_year += patient
+    rec.last_tier = tier
+    b.money[0, s, tier, scheme] += bill
+    b.money[1, s, tier, scheme] += fund
+    b.money[2, s, tier, scheme] += assistance
+    b.money[3, s, tier, scheme] += patient
+    b.money[4, s, tier, scheme] += fund_paid
+    b.oop_by_quintile[rec.quintile] += patient
+    if admission:
+        b.admissions[tier, scheme] += 1
+        b.totals[1, f] += 1
+    else:
+        b.visits[s, tier, scheme] += 1
+        b.totals[0, f] += 1
+    b.totals[2, f] += fund_paid
+    b.totals[3, f] += bill
+    b.totals[4, f] += fund_paid + assistance + patient
+
+
+@njit(cache=True)
+def visit(t, b, rec, f, s, bill, contracted_here):
+    """An outpatient visit of resident ``rec`` at facility ``f``: its claim, booked."""
+    _, deductible_paid, fund, assistance, patient = claim_for(
+        t, bill, rec.scheme, s, b.fac_tier[f], rec.poverty, _NONE, 0.0, False, contracted_here,
+        rec.deductible_paid_year[s], rec.fund_paid_year[s], rec.assistance_paid_year)
+    book_claim(b, rec, f, s, bill, deductible_paid, fund, assistance, patient, fund, False)
+
+
+@njit(cache=True)
+def _prefetch(table, rows):
+    """Read records ``rows`` in a short loop, so that they arrive in cache together.
+
+    The loops that follow would each wait for their record otherwise. Returns the sum of the
+    villages (≥ 0), which callers check, so that the reads are not optimised away.
+    """
+    total = 0
     for i in range(rows.size):
-        employees += table[rows[i]].scheme
+        total += table[rows[i]].village
+    return total
+
+
+@njit(cache=True)
+def visits(t, b, rows, fac, own_facilities, service, bill):
+    """Outpatient visits of residents ``rows`` at facilities ``fac`` (arguments [n]), in order.
+
+    Each visit is priced from the resident's record as booked so far (a second visit on the same
+    day sees the deductible paid at the first) and booked. ``own_facilities`` [2, village]: each
+    village's clinic and township centre, where a contracted resident's family doctor works.
+    """
+    if _prefetch(b.table, rows) < 0:
+        raise ValueError("negative village row")
     for i in range(rows.size):
-        rec = table[rows[i]]
+        rec = b.table[rows[i]]
         f = fac[i]
-        tier = fac_tier[f]
-        s = service[i]
-        scheme = rec.scheme
-        paid = fund_paid[i]
-        if capitated[tier] and s == _OUTPATIENT:
-            capitation_cost[f] += fund[i]
-            paid = 0.0
-        rec.deductible_paid_year[s] += deductible_paid[i]
-        rec.fund_paid_year[s] += fund[i]
-        rec.assistance_paid_year += assistance[i]
-        rec.oop_year += patient[i]
-        rec.last_tier = tier
-        money[0, s, tier, scheme] += bill[i]
-        money[1, s, tier, scheme] += fund[i]
-        money[2, s, tier, scheme] += assistance[i]
-        money[3, s, tier, scheme] += patient[i]
-        money[4, s, tier, scheme] += paid
-        oop_by_quintile[rec.quintile] += patient[i]
-        if admission:
-            admissions[tier, scheme] += 1
-            totals[1, f] += 1
-        else:
-            visits[s, tier, scheme] += 1
-            totals[0, f] += 1
-        totals[2, f] += paid
-        totals[3, f] += bill[i]
-        totals[4, f] += paid + assistance[i] + patient[i]
-    return employees
+        own = own_facilities[0, rec.village] == f or own_facilities[1, rec.village] == f
+        visit(t, b, rec, f, service[i], bill[i], own and rec.contracted)
+
+
+@njit(cache=True)
+def book(b, rows, fac, service, bill, deductible_paid, fund, assistance, patient, fund_paid,
+         admission):
+    """``book_claim`` for claims of residents ``rows`` (arguments [n] but ``b``, ``admission``)."""
+    if _prefetch(b.table, rows) < 0:
+        raise ValueError("negative village row")
+    for i in range(rows.size):
+        book_claim(b, b.table[rows[i]], fac[i], service[i], bill[i], deductible_paid[i], fund[i],
+                   assistance[i], patient[i], fund_paid[i], admission)

@@ -141,6 +141,7 @@ class CountyModel(mesa.Model):
                              fac.beds.to_numpy(np.int64))
         self.beds_occupied = np.zeros(len(fac), np.int64)
         self.visits_yesterday = np.zeros(len(fac), np.int64)
+        self._slots_left = self.slots.copy()
         self._stays = np.zeros(0, STAY)  # inpatients now
         self._referred = self._stays  # today's discharges referred on (``_discharge``)
         self._totals = np.zeros((len(encounters.MEASURES), len(fac)))  # [measure, facility]
@@ -301,7 +302,13 @@ class CountyModel(mesa.Model):
     def step(self) -> None:
         """Simulate one day (see the module docstring for the stages)."""
         self._in_step = True
-        self.today = DayCounts()
+        self.today = t = DayCounts()
+        self._slots_left = self.slots.copy()  # outpatient places left today
+        self._turned_away = np.zeros(len(self.slots), np.int64)  # by facility
+        self._books = encounters.Books(
+            self.residents.table, self.fac_tier, self.rules.capitation, t.money, t.visits,
+            t.admissions, t.oop_by_quintile, t.referrals, self._turned_away, self._totals,
+            self._capitation_cost)
         self.today.fund_revenue += self.rules.contribution * self.members / 365.0
         if self.rules.capitation.any():
             self._pay_capitation()
@@ -309,6 +316,8 @@ class CountyModel(mesa.Model):
         self._minor_episodes()
         self._chronic_followups()
         self._admissions()
+        self.today.turned_away += np.bincount(self.fac_tier, weights=self._turned_away,
+                                              minlength=4).astype(np.int64)
         self.today.occupied_beds += np.bincount(
             self.fac_tier, weights=np.minimum(self.beds_occupied, UNLIMITED), minlength=4
         ).astype(np.int64)
@@ -335,23 +344,22 @@ class CountyModel(mesa.Model):
             return
         n = len(ill)
         p = encounters.gather(self.residents.table, ill)
-        scheme = p["scheme"]
-        self.today.minor_episodes += np.bincount(scheme, minlength=2)
-        no_care = len(CHOICE_TIERS)  # the extra alternative after the facilities
-        fac = np.vstack([self._alternatives(p), np.full(n, -1)])
-        weight = self._weights(p, fac[:no_care], sev, Service.OUTPATIENT,
+        self.today.minor_episodes += np.bincount(p["scheme"], minlength=2)
+        fac = self._alternatives(p)
+        weight = self._weights(p, fac, sev, Service.OUTPATIENT,
                                self.fp.outpatient_bill[CHOICE_TIERS],
                                without_care=self.cp.no_care_constant)
         uniform = self.streams.on("choice.outpatient", self.day).random(n)
         noise = self._bill_noise(2, n)
-        pick, residual = self._allocate(weight, uniform, fac, self.slots - self.visits_today())
+        no_care = len(fac)  # the extra alternative after the facilities
+        pick, residual = self._allocate(weight, uniform, np.vstack([fac, np.full(n, -1)]),
+                                        self._slots_left)
         seen = (pick >= 0) & (pick != no_care)
-        self.today.no_care += np.bincount(scheme[~seen], minlength=2)
+        self.today.no_care += np.bincount(p["scheme"][~seen], minlength=2)
         rows = np.flatnonzero(seen)
         chosen = fac[pick[rows], rows]
         tier = self.fac_tier[chosen]
-        self._outpatient_visit(ill[rows], encounters.gather(p, rows), chosen,
-                               Service.OUTPATIENT,
+        self._outpatient_visit(ill[rows], chosen, Service.OUTPATIENT,
                                self.fp.outpatient_bill[tier] * noise[0, rows])
         # referral up when the facility cannot treat this severity: the patient chooses (by
         # the same utilities as at onset, with the residual draw) a higher tier that can, or
@@ -364,12 +372,11 @@ class CountyModel(mesa.Model):
         allowed = (tiers > from_tier) & ((sev[need] <= self.fp.outpatient_capability[tiers])
                                          | (tiers == Tier.OUT_OF_COUNTY))
         to, _ = self._allocate(np.where(allowed, weight[:no_care, need], 0.0), residual[need],
-                               fac[:no_care, need], self.slots - self.visits_today())
+                               fac[:, need], self._slots_left)
         ok = np.flatnonzero(to >= 0)
         chosen = fac[to[ok], need[ok]]
         np.add.at(self.today.referrals[0], (from_tier[ok], self.fac_tier[chosen]), 1)
-        self._outpatient_visit(ill[need[ok]], encounters.gather(p, need[ok]), chosen,
-                               Service.OUTPATIENT,
+        self._outpatient_visit(ill[need[ok]], chosen, Service.OUTPATIENT,
                                self.fp.outpatient_bill[self.fac_tier[chosen]] * noise[1, need[ok]])
 
     def _chronic_followups(self) -> None:
@@ -393,12 +400,10 @@ class CountyModel(mesa.Model):
                 + self.fp.chronic_drug_cost_per_day[CHOICE_TIERS] * self.rules.prescription_days)
         weight = self._weights(p, fac, np.zeros(n), service, bill)  # severity 0
         uniform = self.streams.on("choice.chronic", self.day).random(n)
-        pick, _ = self._allocate(weight, uniform, fac,
-                                 self.slots - self.visits_today())
+        pick, _ = self._allocate(weight, uniform, fac, self._slots_left)
         rows = np.flatnonzero(pick >= 0)
         col = pick[rows]
-        self._outpatient_visit(due[rows], encounters.gather(p, rows), fac[col, rows],
-                               service[col, rows], bill[col])
+        self._outpatient_visit(due[rows], fac[col, rows], service[col, rows], bill[col])
 
     def _admissions(self) -> None:
         """Admit today's transfers up, rehab referrals down and new serious episodes.
@@ -500,9 +505,7 @@ class CountyModel(mesa.Model):
                  & (u_avoid[rows] < self.resp.case_payment_avoided_admissions))
         if avoid.any():
             self.today.admissions_avoided += np.bincount(tier[avoid], minlength=4)
-            self._outpatient_visit(ill[rows[avoid]], encounters.gather(p, rows[avoid]),
-                                   chosen[avoid],
-                                   Service.OUTPATIENT,
+            self._outpatient_visit(ill[rows[avoid]], chosen[avoid], Service.OUTPATIENT,
                                    self.fp.outpatient_bill[tier[avoid]])
             rows, chosen = rows[~avoid], chosen[~avoid]
         return dict(res=ill[rows], fac=chosen, severity=sev[rows],
@@ -535,9 +538,7 @@ class CountyModel(mesa.Model):
 
     def visits_today(self) -> np.ndarray:
         """Outpatient visits at each facility so far today."""
-        return self._visits_today if self._visits_day == self.day else np.zeros_like(self.slots)
-
-    _visits_day = -1
+        return self.slots - self._slots_left
 
     def _alternatives(self, p: np.ndarray) -> np.ndarray:
         """[5, n] facility rows of the choice sets of residents with records ``p``."""
@@ -546,8 +547,7 @@ class CountyModel(mesa.Model):
     def _allocate(self, weight, uniform, fac, capacity_left) -> tuple[np.ndarray, np.ndarray]:
         """``choice.allocate``, counting the patients turned away; returns (pick, residual)."""
         pick, residual, away = allocate(weight, uniform, fac, capacity_left)
-        self.today.turned_away += np.bincount(self.fac_tier, weights=away, minlength=4).astype(
-            np.int64)
+        self._turned_away += away
         return pick, residual
 
     def _village_utility(self, inpatient: bool) -> np.ndarray:
@@ -615,16 +615,11 @@ class CountyModel(mesa.Model):
                                      emergency)
         return weight
 
-    def _outpatient_visit(self, res, p, fac, service, bill) -> None:
-        """Outpatient visits of residents ``res`` (records ``p``) at facilities ``fac``."""
-        if not len(res):
-            return
-        if self._visits_day != self.day:
-            self._visits_today, self._visits_day = np.zeros_like(self.slots), self.day
-        self._visits_today += np.bincount(fac, minlength=len(self.slots))
-        service = _column(service, len(res), np.int64)
-        claim = self._claim(p, fac, service, bill)
-        self._book(res, fac, service, claim, claim.fund)
+    def _outpatient_visit(self, res, fac, service, bill) -> None:
+        """Outpatient visits of residents ``res`` at facilities ``fac`` (``encounters.visits``)."""
+        self._slots_left -= np.bincount(fac, minlength=len(self.slots))
+        encounters.visits(self.rules.tables, self._books, res, fac, self.alternatives[:2],
+                          _column(service, len(res), np.int64), np.asarray(bill, np.float64))
 
     def _claim(self, p, fac, service, bill, *, referral=Referral.NONE, prior_deductible=0.0,
                emergency=False) -> Claim:
@@ -644,12 +639,9 @@ class CountyModel(mesa.Model):
         ``fund_paid``: what the fund pays the providers (the claims' fund share under
         fee-for-service; ``book`` sets it to 0 under capitation).
         """
-        t = self.today
-        encounters.book(
-            self.residents.table, res, fac, self.fac_tier, service, claim.bill,
-            claim.deductible_paid, claim.fund, claim.assistance, claim.patient,
-            np.asarray(fund_paid, np.float64), self.rules.capitation, admission, t.money,
-            t.visits, t.admissions, t.oop_by_quintile, self._totals, self._capitation_cost)
+        encounters.book(self._books, res, fac, service, claim.bill, claim.deductible_paid,
+                        claim.fund, claim.assistance, claim.patient,
+                        np.asarray(fund_paid, np.float64), admission)
 
     def _admit(self, batch: dict[str, np.ndarray]) -> None:
         """Admit a batch: length of stay, bill, claim, bed, and any transfer or rehab to come.

@@ -112,3 +112,22 @@ def test_new_episodes_follow_the_age_band_rates_in_random_order(baseline):
     expected = model.ip.minor_episodes_per_year / 365 * r.band_size * days
     np.testing.assert_allclose(counts, expected, rtol=5 * np.sqrt(expected).max() / expected.min())
     assert not np.all(np.diff(band) >= 0)  # served in random order, not by age band
+
+
+def test_a_second_visit_on_the_same_day_sees_the_deductible_paid_at_the_first(baseline):
+    rules = rules_on(baseline, baseline.start_date)
+    table = np.zeros(1, ENCOUNTER_DTYPE)  # one resident of the resident scheme, village 0
+    fac_tier = np.array([Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY, Tier.OUT_OF_COUNTY])
+    books = encounters.Books(
+        table, fac_tier, np.zeros(4, bool), np.zeros((5, 3, 4, 2)), np.zeros((3, 4, 2), np.int64),
+        np.zeros((4, 2), np.int64), np.zeros(5), np.zeros((2, 4, 4), np.int64),
+        np.zeros(4, np.int64), np.zeros((len(encounters.MEASURES), 4)), np.zeros(4))
+    deductible = rules.deductible[0, Service.OUTPATIENT, Tier.COUNTY]
+    assert deductible > 0
+    bill = deductible / rules.catalogue_share[Service.OUTPATIENT, Tier.COUNTY]  # all deductible
+    encounters.visits(rules.tables, books, np.array([0, 0]), np.array([2, 2]),
+                      np.array([[0], [1]]), np.zeros(2, np.int64), np.full(2, bill))
+    paid = table["deductible_paid_year"][0, Service.OUTPATIENT]
+    assert paid == pytest.approx(deductible)  # charged once, not twice
+    assert books.money[1].sum() > 0  # the fund paid part of the second visit
+    np.testing.assert_allclose(books.money[0].sum(), books.money[1:4].sum())
