@@ -39,8 +39,8 @@ def allocate(
         weight: [k, n] logit weights ≥ 0 (``logit_weights``); 0 marks an unavailable
             alternative.
         uniform: [n] U(0, 1) draws, one per patient.
-        facility: [k, n] facility row of each alternative; -1 for an unlimited option
-            (e.g. no care).
+        facility: [k', n] facility row of each of the first k' ≤ k alternatives; -1, or an
+            alternative beyond the first k' (e.g. no care), has no capacity limit.
         capacity_left: [n_facilities] places left today (not modified).
 
     Returns:
@@ -72,7 +72,7 @@ def allocate(
                         break
                     below += w[j]
             u = min(max((target - below) / w[chosen], 0.0), 1.0)
-            f = facility[chosen, i]
+            f = facility[chosen, i] if chosen < facility.shape[0] else -1
             if f < 0 or left[f] > 0:
                 if f >= 0:
                     left[f] -= 1

@@ -352,8 +352,7 @@ class CountyModel(mesa.Model):
         uniform = self.streams.on("choice.outpatient", self.day).random(n)
         noise = self._bill_noise(2, n)
         no_care = len(fac)  # the extra alternative after the facilities
-        pick, residual = self._allocate(weight, uniform, np.vstack([fac, np.full(n, -1)]),
-                                        self._slots_left)
+        pick, residual = self._allocate(weight, uniform, fac, self._slots_left)
         seen = (pick >= 0) & (pick != no_care)
         self.today.no_care += np.bincount(p["scheme"][~seen], minlength=2)
         rows = np.flatnonzero(seen)
@@ -488,16 +487,15 @@ class CountyModel(mesa.Model):
         forgo = len(INPATIENT_COLUMNS)  # the extra alternative after the hospitals
         hospitals = self._alternatives(p)[INPATIENT_COLUMNS]
         hospitals[self.beds[np.maximum(hospitals, 0)] == 0] = -1  # no beds: not an option
-        fac = np.vstack([hospitals, np.full(n, -1)])
         weight = self._weights(p, hospitals, sev, Service.INPATIENT,
                                self.fp.admission_bill[CHOICE_TIERS[INPATIENT_COLUMNS]],
                                inpatient=True, emergency=emergency,
                                without_care=self.cp.no_admission_constant)
         uniform = self.streams.on("choice.inpatient", self.day).random(n)
-        pick, _ = self._allocate(weight, uniform, fac, free)
+        pick, _ = self._allocate(weight, uniform, hospitals, free)
         self.today.admissions_forgone += np.bincount(scheme[pick == forgo], minlength=2)
         rows = np.flatnonzero((pick >= 0) & (pick != forgo))
-        chosen = fac[pick[rows], rows]
+        chosen = hospitals[pick[rows], rows]
         # provider response: a case-paid hospital treats some low-severity patients as outpatients
         tier = self.fac_tier[chosen]
         avoid = ((self.rules.drg | self.rules.dip)[tier] & ~emergency[rows]
@@ -605,7 +603,7 @@ class CountyModel(mesa.Model):
         encounters.utilities(
             self.rules.tables, p, fac, tiers, OWN_GRASSROOTS[cols],
             self._village_utility(inpatient), self.fp.quality[tiers] * self.cp.quality_x_severity,
-            sev, _column(service, (k, n), np.int64), np.asarray(bill, np.float64), emergency,
+            sev, _column(service, (k, n), np.int8), np.asarray(bill, np.float64), emergency,
             self.cp.cost_per_100_yuan / 100, float(self.cp.family_doctor), float(self.cp.habit),
             v, oop, top)
         np.exp(v, out=v)
