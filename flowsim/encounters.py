@@ -90,7 +90,8 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
             contracted_here = own[j] and rec.contracted
             same_as_previous = (j > 0 and fac[j - 1, i] >= 0 and tiers[j] == tiers[j - 1]
                                 and bill[j] == bill[j - 1] and s == service[j - 1, i]
-                                and own[j] == own[j - 1])  # e.g. two county hospitals
+                                and contracted_here == (own[j - 1] and rec.contracted))
+            # e.g. the own and the nearest other township centre of a resident without contract
             if not same_as_previous:
                 patient = claim_for(t, bill[j], rec.scheme, s, tiers[j], rec.poverty, _NONE,
                                     0.0, emergency[i], contracted_here,
