@@ -1,29 +1,20 @@
 """Facility choice: multinomial logit by inverse CDF, with capacity limits.
 
 Patient i picks alternative j with probability ``w_j / Σ_k w_k`` (McFadden's multinomial logit,
-``w_j = exp(V_j − c)`` for any c; ``logit_weights``): the first j whose cumulative weight exceeds
-``U × Σ_k w_k`` for one uniform U per patient. Patients are served in order; one who finds the
-chosen facility full drops that alternative and chooses again among the rest. Each choice
-leaves a residual uniform, ``(U × Σ − W_<j) / w_j``: U's position within the chosen
-alternative's slice, again U(0, 1) and independent of the choice, which drives the next choice
-(a re-choice after a full facility, or a later referral). A patient's choices are thus a
-function of their own draw and utilities: a reform changes choices, not the noise (common
-random numbers).
+``w_j = exp(V_j − c)`` for any c; ``flowsim.encounters.utilities``): the first j whose
+cumulative weight exceeds ``U × Σ_k w_k`` for one uniform U per patient. Patients are served in
+order; one who finds the chosen facility full drops that alternative and chooses again among the
+rest. Each choice leaves a residual uniform, ``(U × Σ − W_<j) / w_j``: U's position within the
+chosen alternative's slice, again U(0, 1) and independent of the choice, which drives the next
+choice (a re-choice after a full facility, or a later referral). A patient's choices are thus a
+function of their own draw and utilities: a reform changes choices, not the noise (common random
+numbers).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-
-def logit_weights(utility: np.ndarray) -> np.ndarray:
-    """[k, n] weights exp(V − max_j V) of utilities [k, n]; 0 where V = −inf (all 0 if every V is).
-
-    Vectorised numpy: its SIMD exp is ~5 times faster than a compiled scalar loop's.
-    """
-    top = utility.max(axis=0)
-    return np.exp(utility - np.where(np.isfinite(top), top, 0.0))
 
 
 @njit(cache=True)
@@ -36,7 +27,7 @@ def allocate(
     """Pick an alternative per patient, first come (lowest index) first served.
 
     Args:
-        weight: [k, n] logit weights ≥ 0 (``logit_weights``); 0 marks an unavailable
+        weight: [k, n] logit weights ≥ 0; 0 marks an unavailable
             alternative.
         uniform: [n] U(0, 1) draws, one per patient.
         facility: [k', n] facility row of each of the first k' ≤ k alternatives; -1, or an

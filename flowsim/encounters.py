@@ -145,6 +145,17 @@ def going_without(weight, oop, top, records, constant, care_seeking, emergency):
 
 
 @njit(cache=True)
+def _family_doctor_at(rec, f, own_facilities):
+    """Whether resident ``rec``'s family doctor works at facility ``f``.
+
+    True if they have a contract and ``f`` is their village's clinic or township centre
+    (``own_facilities`` [2, village]).
+    """
+    own = own_facilities[0, rec.village] == f or own_facilities[1, rec.village] == f
+    return rec.contracted and own
+
+
+@njit(cache=True)
 def claims(t, records, fac, fac_tier, own_facilities, service, bill, referral,
            prior_deductible_paid, emergency):
     """[5, n] claims of encounters of residents with ``records`` at facilities ``fac``.
@@ -159,10 +170,9 @@ def claims(t, records, fac, fac_tier, own_facilities, service, bill, referral,
         rec = records[i]
         f = fac[i]
         s = service[i]
-        own = own_facilities[0, rec.village] == f or own_facilities[1, rec.village] == f
         out[0, i], out[1, i], out[2, i], out[3, i], out[4, i] = claim_for(
             t, bill[i], rec.scheme, s, fac_tier[f], rec.poverty, referral[i],
-            prior_deductible_paid[i], emergency[i], rec.contracted and own,
+            prior_deductible_paid[i], emergency[i], _family_doctor_at(rec, f, own_facilities),
             rec.deductible_paid_year[s], rec.fund_paid_year[s], rec.assistance_paid_year)
     return out
 
@@ -240,9 +250,8 @@ def visits(t, b, rows, fac, own_facilities, service, bill):
         raise ValueError("negative village row")
     for i in range(rows.size):
         rec = b.table[rows[i]]
-        f = fac[i]
-        own = own_facilities[0, rec.village] == f or own_facilities[1, rec.village] == f
-        visit(t, b, rec, f, service[i], bill[i], own and rec.contracted)
+        visit(t, b, rec, fac[i], service[i], bill[i],
+              _family_doctor_at(rec, fac[i], own_facilities))
 
 
 @njit(cache=True)

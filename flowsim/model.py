@@ -619,28 +619,6 @@ class CountyModel(mesa.Model):
         encounters.visits(self.rules.tables, self._books, res, fac, self.alternatives[:2],
                           _column(service, len(res), np.int64), np.asarray(bill, np.float64))
 
-    def _claim(self, p, fac, service, bill, *, referral=Referral.NONE, prior_deductible=0.0,
-               emergency=False) -> Claim:
-        """Price a batch of encounters of residents with records ``p`` at facilities ``fac``."""
-        n = len(p)
-        bill = np.asarray(bill, np.float64)
-        parts = encounters.claims(
-            self.rules.tables, p, fac, self.fac_tier,
-            self.alternatives[:2], _column(service, n, np.int64), bill,
-            _column(referral, n, np.int64), _column(prior_deductible, n, np.float64),
-            _column(emergency, n, np.bool_))
-        return Claim(bill, *parts)
-
-    def _book(self, res, fac, service, claim: Claim, fund_paid, *, admission=False) -> None:
-        """Book a batch of claims (``encounters.book``).
-
-        ``fund_paid``: what the fund pays the providers (the claims' fund share under
-        fee-for-service; ``book`` sets it to 0 under capitation).
-        """
-        encounters.book(self._books, res, fac, service, claim.bill, claim.deductible_paid,
-                        claim.fund, claim.assistance, claim.patient,
-                        np.asarray(fund_paid, np.float64), admission)
-
     def _admit(self, batch: dict[str, np.ndarray]) -> None:
         """Admit a batch: length of stay, bill, claim, bed, and any transfer or rehab to come.
 
@@ -673,12 +651,14 @@ class CountyModel(mesa.Model):
                         f.admission_bill[tier] * stay / f.length_of_stay[tier])
         r = self.residents
         service = np.full(len(res), Service.INPATIENT)
-        claim = self._claim(encounters.gather(r.table, res), fac, service, bill, referral=referral,
-                            prior_deductible=batch["prior_deductible"],
-                            emergency=batch["emergency"])
+        claim = Claim(bill, *encounters.claims(
+            self.rules.tables, encounters.gather(r.table, res), fac, self.fac_tier,
+            self.alternatives[:2], service, bill, referral.astype(np.int64),
+            batch["prior_deductible"].astype(np.float64), batch["emergency"].astype(np.bool_)))
         paid = provider_payment(self.rules, claim, tier=tier, severity=sev, stay=stay,
                                 rehab=rehab, n_groups=self.n_drg_groups)
-        self._book(res, fac, service, claim, paid.fund, admission=True)
+        encounters.book(self._books, res, fac, service, bill, claim.deductible_paid, claim.fund,
+                        claim.assistance, claim.patient, paid.fund, True)
         if self.rules.dip.any():
             self.today.dip_points += np.bincount(tier, weights=paid.dip_points, minlength=4)
             self.today.dip_standard += np.bincount(tier, weights=paid.dip_standard, minlength=4)

@@ -131,3 +131,24 @@ def test_a_second_visit_on_the_same_day_sees_the_deductible_paid_at_the_first(ba
     assert paid == pytest.approx(deductible)  # charged once, not twice
     assert books.money[1].sum() > 0  # the fund paid part of the second visit
     np.testing.assert_allclose(books.money[0].sum(), books.money[1:4].sum())
+
+
+def test_going_without_weighs_the_expected_out_of_pocket():
+    # two facilities with utilities V = (1, 0) relative to the best (top = 1): weights (1, e⁻¹);
+    # expected OOP = (1 × 100 + e⁻¹ × 300) / (1 + e⁻¹); V_without = 0.5 + 0.01 × 2 × E[OOP]
+    records = np.zeros(3, ENCOUNTER_DTYPE)
+    records["cost_sensitivity"] = 2.0
+    v = np.array([0.0, -1.0])
+    weight = np.zeros((3, 3))
+    weight[:2] = np.exp(v)[:, None]
+    weight[:2, 2] = 0.0  # patient 2 has no facility at all (top = −inf)
+    oop = np.array([[100.0] * 3, [300.0] * 3])
+    top = np.array([1.0, 1.0, -np.inf])
+    emergency = np.array([False, True, False])
+    encounters.going_without(weight, oop, top, records, 0.5, 0.01, emergency)
+    expected = (100 + np.exp(-1) * 300) / (1 + np.exp(-1))
+    without = 0.5 + 0.01 * 2.0 * expected
+    # patient 0: going without is better than the best facility; the largest weight becomes 1
+    np.testing.assert_allclose(weight[:, 0], [np.exp(1 - without), np.exp(-without), 1.0])
+    np.testing.assert_allclose(weight[:, 1], [1.0, np.exp(-1), 0.0])  # emergency: no option
+    np.testing.assert_allclose(weight[:, 2], [0.0, 0.0, 1.0])  # nowhere to go but without
