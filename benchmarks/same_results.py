@@ -89,18 +89,19 @@ def _difference(old: pd.DataFrame, new: pd.DataFrame) -> str:
     missing = [c for c in old.columns if c not in new.columns]
     if missing:
         return f"columns missing: {missing}"
-    if table_rows := (len(old), len(new)):
-        if table_rows[0] != table_rows[1]:
-            return f"{table_rows[0]} rows before, {table_rows[1]} now"
+    if len(old) != len(new):
+        return f"{len(old)} rows before, {len(new)} now"
     for col in old.columns:
         a, b = old[col].to_numpy(), new[col].to_numpy()
         if a.dtype.kind in "fc" or b.dtype.kind in "fc":
             same = (a == b) | (pd.isna(a) & pd.isna(b))
         else:
-            same = np.array([x == y or (pd.isna(x) and pd.isna(y)) for x, y in zip(a, b)])
+            same = np.array([x == y or (pd.isna(x) and pd.isna(y))
+                             for x, y in zip(a, b, strict=True)])
         if not np.all(same):
             i = int(np.flatnonzero(~same)[0])
-            return f"{col}: {int((~same).sum())} values differ, first at row {i}: {a[i]!r} → {b[i]!r}"
+            return (f"{col}: {int((~same).sum())} values differ, first at row {i}: "
+                    f"{a[i]!r} → {b[i]!r}")
     return ""
 
 
