@@ -31,11 +31,11 @@ import numpy as np
 import flowsim
 from flowsim import indicators
 from flowsim.config import load_scenario
-from flowsim.domain import TIERS, Service, Tier
+from flowsim.domain import TIERS, Payer, Service, Tier
 from flowsim.intervals import mean_interval
 
 ROOT = Path(__file__).resolve().parents[1]
-PATIENT = 3  # index of the patient's payments in counters.PAYERS
+PATIENT = Payer.PATIENT
 OUT, INP = Service.OUTPATIENT, Service.INPATIENT
 
 # name: (bill parameter, tiers whose bills rise, volume and out-of-pocket of the measured cell,

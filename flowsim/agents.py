@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from flowsim.domain import TIERS, Tier
+from flowsim.encounters import Total
 
 if TYPE_CHECKING:
     from flowsim.model import CountyModel
@@ -34,22 +35,22 @@ class Facility(mesa.Agent):
     @property
     def visits(self) -> int:
         """Outpatient visits (ordinary and chronic) so far in the run."""
-        return int(self.model.facility_totals["visits"][self.row])
+        return int(self.model.facilities.totals[Total.VISITS, self.row])
 
     @property
     def admissions(self) -> int:
         """Admissions so far in the run."""
-        return int(self.model.facility_totals["admissions"][self.row])
+        return int(self.model.facilities.totals[Total.ADMISSIONS, self.row])
 
     @property
     def fund_income(self) -> float:
         """Insurance-fund payments received so far in the run, yuan."""
-        return float(self.model.facility_totals["fund"][self.row])
+        return float(self.model.facilities.totals[Total.FUND, self.row])
 
     @property
     def occupied_beds(self) -> int:
         """Beds occupied at the end of the last simulated day."""
-        return int(self.model.beds_occupied[self.row])
+        return int(self.model.facilities.beds_occupied[self.row])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, tier={TIERS[self.tier]})"
@@ -106,5 +107,3 @@ class Patient(mesa.Agent):
     in_hospital = property(lambda self: self._get("inpatient_at") >= 0, doc="admitted now")
     discharge_day = property(lambda self: int(self._get("discharge_day")),
                              doc="day of discharge from the current stay, -1 if not admitted")
-    referral = property(lambda self: int(self._get("referral")),
-                        doc="Referral code of the last admission (0 none, 1 up, 2 down)")

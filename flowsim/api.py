@@ -41,4 +41,4 @@ def run(
         model.run_for(1)
         if on_day is not None:
             on_day(done)
-    return model.results()
+    return Results.from_record(model.record())

@@ -29,11 +29,13 @@ import numpy as np
 from numba import njit, vectorize
 from numpy.typing import ArrayLike
 
-from flowsim.domain import Referral
+from flowsim.domain import PENALTY_MODES, UPWARD_CONTINUITY, Referral
 
-PENALTY_MODES = ("points", "relative")
-UPWARD_MODES = ("none", "first_only", "difference")
-UPWARD_NONE, UPWARD_FIRST_ONLY, UPWARD_DIFFERENCE = range(3)
+UPWARD_NONE, UPWARD_FIRST_ONLY, UPWARD_DIFFERENCE = map(UPWARD_CONTINUITY.index,
+                                                        ("none", "first_only", "difference"))
+"""Codes of ``domain.UPWARD_CONTINUITY`` (its position in that list)."""
+RELATIVE = PENALTY_MODES.index("relative")
+"""Code of the relative penalty mode (``domain.PENALTY_MODES``)."""
 _UP, _DOWN = int(Referral.UP), int(Referral.DOWN)
 
 
@@ -174,15 +176,15 @@ def inpatient_deductible_due(
     upward: str,
     downward_waived: ArrayLike,
 ) -> np.ndarray:
-    """``admission_deductible`` with the upward rule named: one of ``UPWARD_MODES``.
+    """``admission_deductible`` with the upward rule named: one of ``domain.UPWARD_CONTINUITY``.
 
     Raises:
-        ValueError: if ``upward`` is not one of ``UPWARD_MODES``.
+        ValueError: if ``upward`` is not one of ``domain.UPWARD_CONTINUITY``.
     """
-    if upward not in UPWARD_MODES:
-        raise ValueError(f"upward referral rule {upward!r}: expected one of {UPWARD_MODES}")
+    if upward not in UPWARD_CONTINUITY:
+        raise ValueError(f"upward referral rule {upward!r}: expected one of {UPWARD_CONTINUITY}")
     return admission_deductible(deductible, np.asarray(referral, np.int64),
-                                prior_deductible_paid, UPWARD_MODES.index(upward),
+                                prior_deductible_paid, UPWARD_CONTINUITY.index(upward),
                                 downward_waived)
 
 

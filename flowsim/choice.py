@@ -13,8 +13,13 @@ numbers).
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 from numba import njit
+
+from flowsim import encounters
+from flowsim.county import County
 
 
 @njit(cache=True)
@@ -74,3 +79,134 @@ def allocate(
             total -= w[chosen]
             w[chosen] = 0.0
     return pick, residual, turned_away
+
+
+# -- the choice model of a county ----------------------------------------------------------------
+
+
+class Column(IntEnum):
+    """Alternatives of a resident's choice set: the columns of ``County.choice_set``."""
+
+    OWN_VILLAGE = 0  # the clinic of the resident's village
+    OWN_TOWNSHIP = 1  # the centre of the resident's township
+    OTHER_TOWNSHIP = 2  # the nearest other township centre
+    COUNTY = 3  # the nearest county hospital
+    OUT_OF_COUNTY = 4  # the nearest out-of-county hospital
+
+
+COLUMN_TIERS = np.array(County.CHOICE_TIERS, dtype=np.int64)
+"""[Column] tier of each alternative."""
+OWN_GRASSROOTS = np.isin(np.arange(len(Column)), [Column.OWN_VILLAGE, Column.OWN_TOWNSHIP])
+"""[Column] the alternative is the resident's own village clinic or township centre."""
+ALL_COLUMNS = np.arange(len(Column))
+WITH_BEDS = np.array([c for c in Column if c != Column.OWN_VILLAGE])
+"""Columns that can admit (village clinics have no beds)."""
+
+
+class Chooser:
+    """Multinomial-logit choice of a facility, and of going without care, for a county.
+
+    State:
+        alternatives: [Column, village] facility row of each alternative (-1: none).
+        own_facilities: [2, village] the village's clinic and township centre (where a
+            contracted resident's family doctor works).
+        travel_min: [village, Column] minutes to each alternative (inf: none).
+        fixed: {inpatient: ([column, village] tier constant − travel, [column, village] rows)}.
+
+    Utility (DESIGN.md "One episode's life", step 2): tier constant − w_travel × hours
+    − w_crowd × yesterday's load + quality × severity − cost weight × cost sensitivity × OOP
+    + family doctor + habit (``encounters.utilities``); going without care has its own constant
+    and cost weight (``encounters.going_without``).
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.params = model.params.choice
+        county = model.county
+        choice_set = county.choice_set().astype(np.int64)
+        self.alternatives = np.ascontiguousarray(choice_set.T)
+        self.own_facilities = np.ascontiguousarray(
+            self.alternatives[[Column.OWN_VILLAGE, Column.OWN_TOWNSHIP]])
+        villages = np.arange(len(county.villages))[:, None]
+        self.travel_min = np.where(choice_set >= 0,
+                                   county.travel_min[villages, np.maximum(choice_set, 0)], np.inf)
+        self.fixed = {inpatient: self._fixed_utility(inpatient) for inpatient in (False, True)}
+        self.taste = encounters.Taste(self.params.cost_per_100_yuan / 100,
+                                      float(self.params.family_doctor), float(self.params.habit))
+        self._outpatient_day: int | None = None  # the day ``_outpatient_table`` was built for
+        self._outpatient_table: np.ndarray | None = None
+
+    def of(self, records: np.ndarray) -> np.ndarray:
+        """[Column, n] facility rows of the choice sets of residents with ``records``."""
+        return self.alternatives.take(records["village"], axis=1)
+
+    def weights(self, records, fac, severity, service, bill, *, inpatient=False, emergency=None,
+                without_care=None) -> np.ndarray:
+        """[k (+ 1), n] logit weights of facilities ``fac`` [k, n] (and of going without care).
+
+        Utilities by ``encounters.utilities`` for residents with ``records`` choosing among the
+        hospitals (``WITH_BEDS``) if ``inpatient``, else every column, with the village part of
+        today (``village_utility``) and the out-of-pocket expected under today's rules for this
+        very patient; ``bill`` per alternative; ``service`` a scalar or [k, n]; ``emergency``
+        [n] (default none). Weights are exp(V − the patient's largest V). With ``without_care``
+        (the constant of no care or of not being admitted; ``service`` is then a scalar), a last
+        row weighs going without (``encounters.going_without``, with γ[service] per 100 yuan of
+        expected out-of-pocket).
+        """
+        m = self.model
+        tiers = COLUMN_TIERS[WITH_BEDS if inpatient else ALL_COLUMNS]
+        k, n = fac.shape
+        weight = np.empty((k + (without_care is not None), n), np.float32)
+        v, oop, top = weight[:k], np.empty((k, n), np.float32), np.empty(n)
+        emergency = np.zeros(n, bool) if emergency is None else emergency
+        encounters.utilities(
+            m.rules.tables, records, fac, tiers, OWN_GRASSROOTS[WITH_BEDS if inpatient
+                                                               else ALL_COLUMNS],
+            self.village_utility(inpatient),
+            m.facilities.quality[tiers] * self.params.quality_x_severity, severity,
+            as_column(service, (k, n), np.int8), np.asarray(bill, np.float64), emergency,
+            self.taste, v, oop, top)
+        np.exp(v, out=v)
+        if without_care is not None:
+            gamma = self.params.care_seeking_cost_per_100_yuan[service] / 100
+            encounters.going_without(weight, oop, top, records, float(without_care),
+                                     float(gamma), emergency)
+        return weight
+
+    def village_utility(self, inpatient: bool) -> np.ndarray:
+        """[alternative, village] utility shared by a village's residents today.
+
+        tier constant − w_travel × hours − w_crowd × yesterday's load (visits / slots, or
+        occupied / beds); −inf where the village has no such alternative. The outpatient table
+        depends only on yesterday's visits: built once a day.
+        """
+        if inpatient:
+            return self._village_table(True)
+        if self._outpatient_day != self.model.day:
+            self._outpatient_day = self.model.day
+            self._outpatient_table = self._village_table(False)
+        return self._outpatient_table
+
+    def _village_table(self, inpatient: bool) -> np.ndarray:
+        f = self.model.facilities
+        used, capacity = ((f.beds_occupied, f.beds) if inpatient else (f.visits_yesterday, f.slots))
+        load = used / np.maximum(capacity, 1)
+        fixed, fac = self.fixed[inpatient]
+        return fixed - self.params.crowding * load[fac]
+
+    def _fixed_utility(self, inpatient: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(tier constant − w_travel × hours, −inf where missing; facility, 0 where missing)."""
+        p = self.params
+        tier_constant = p.inpatient_tier_constant if inpatient else p.outpatient_tier_constant
+        cols = WITH_BEDS if inpatient else ALL_COLUMNS
+        fac = self.alternatives[cols]
+        fixed = (tier_constant[COLUMN_TIERS[cols]][:, None]
+                 - p.travel_per_hour * self.travel_min.T[cols] / 60)
+        return np.where(fac >= 0, fixed, -np.inf), np.maximum(fac, 0)
+
+
+def as_column(x, shape, dtype) -> np.ndarray:
+    """``x`` as a contiguous array of ``shape`` and ``dtype`` (a scalar is repeated)."""
+    if np.ndim(x) == 0:
+        return np.full(shape, x, dtype)
+    return np.ascontiguousarray(x, dtype)

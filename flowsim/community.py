@@ -17,12 +17,14 @@ perceived quality of village clinics and township centres in later years (004 �
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from types import SimpleNamespace
 
 import numpy as np
 
 from flowsim import payment
-from flowsim.domain import TIERS, Tier
+from flowsim.domain import DAYS_PER_YEAR, N_SCHEMES, TIERS, Payer, Service, Tier
+from flowsim.encounters import Total
 
 DIP_COLUMNS = ("year", "days", "budget", "points", "paid_at_provisional", "final_point_value",
                "adjustment")
@@ -67,7 +69,7 @@ class CommunityBudget:
             previous_budget=self.previous_budget,
             fund_revenue_growth=growth if self.previous_budget is not None else None,
         ))
-        budget = full_year * days / 365.0
+        budget = full_year * days / float(DAYS_PER_YEAR)
         in_county = fund_paid_by_tier[: Tier.OUT_OF_COUNTY].sum()
         spent = float(in_county + (fund_paid_by_tier[Tier.OUT_OF_COUNTY]
                                    if p.count_out_of_county else 0.0))
@@ -125,3 +127,88 @@ def settle_capitation(
         for t in np.unique(tier) for here in [tier == t]
     ]
     return rows, -np.bincount(tier, weights=end.returned_to_fund, minlength=len(TIERS))
+
+
+class Settlements:
+    """The fund's payments settled by period: daily capitation, and every year-end settlement.
+
+    State:
+        year_start: index into the model's day counts of the insurance year's first day.
+        capitation_budget: [facility] capitation paid this year, yuan.
+        capitation_cost: [facility] fee-for-service value (fund share) of capitated claims, yuan.
+        community: the 医共体 budget carried from year to year, and its settlements.
+        dip, capitation: rows of the year-end DIP and capitation settlements so far.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.year_start = 0
+        self.capitation_budget = np.zeros(len(model.facilities))
+        self.capitation_cost = np.zeros(len(model.facilities))
+        self.community = CommunityBudget(model.params.community)
+        self.dip: list[dict] = []
+        self.capitation: list[dict] = []
+
+    def pay_capitation(self) -> None:
+        """Today's capitation: rate × catchment residents / 365 per capitated facility."""
+        m = self.model
+        f = m.facilities
+        capitated = m.rules.payment.outpatient_capitation[f.tier]
+        pay = payment.capitation_budget(f.catchment * capitated[:, None],
+                                        rate_per_person_year=m.rules.payment.capitation_rate,
+                                        days=1)
+        fund_paid = m.today.money[Payer.FUND_PAID]  # [service, tier, scheme]
+        cell = (Service.OUTPATIENT * len(Tier) + f.tier[:, None]) * N_SCHEMES + np.arange(N_SCHEMES)
+        fund_paid += np.bincount(cell.ravel(), weights=pay.ravel(),
+                                 minlength=fund_paid.size).reshape(fund_paid.shape)
+        for total in (Total.FUND, Total.REVENUE):
+            f.totals[total] += pay.sum(axis=1)
+        self.capitation_budget += pay.sum(axis=1)
+
+    def close_year(self, year: list, last_day: date) -> float:
+        """Settle the insurance year that ended on ``last_day`` (``year``: its ``DayCounts``).
+
+        DIP point value, capitation per facility, then the 医共体 budget against the fund's
+        payments including those adjustments. Returns the grassroots quality gain bought with
+        the community's reinvested surplus (0 without a global budget).
+        """
+        m = self.model
+        fund_paid_by_tier = (sum(d.money[Payer.FUND_PAID] for d in year).sum(axis=(0, 2))
+                             if year else None)
+        if year and sum(d.dip_points.sum() for d in year) > 0:
+            fund_paid_by_tier = fund_paid_by_tier + self._settle_dip(year, last_day)
+        if self.capitation_budget.any():
+            fund_paid_by_tier = fund_paid_by_tier + self._settle_capitation(last_day)
+        gain = 0.0
+        if year and m.config.community.global_budget.on(last_day):
+            row = self.community.close_year(
+                year=last_day.year, days=len(year), members=m.members,
+                fund_paid_by_tier=fund_paid_by_tier,
+                fund_revenue=float(sum(d.fund_revenue.sum() for d in year)),
+            )
+            gain = row["quality_gain"]
+        return gain
+
+    def _settle_dip(self, year: list, last_day: date) -> np.ndarray:
+        """DIP year-end settlement against budget = dip_budget_per_capita × residents × days/365."""
+        m = self.model
+        budget = (m.config.payment.dip_budget_per_capita.on(last_day) * len(m.residents)
+                  * len(year) / float(DAYS_PER_YEAR))
+        row, adjustment = settle_dip(sum(d.dip_points for d in year),
+                                     sum(d.dip_standard for d in year), budget=budget,
+                                     year=last_day.year, days=len(year))
+        self.dip.append(row)
+        return adjustment
+
+    def _settle_capitation(self, last_day: date) -> np.ndarray:
+        """Capitation year-end settlement of every capitated facility; resets the year."""
+        m = self.model
+        paid = self.capitation_budget > 0
+        rows, adjustment = settle_capitation(
+            self.capitation_budget[paid], self.capitation_cost[paid], m.facilities.tier[paid],
+            surplus_retained=m.config.payment.capitation_surplus_retained.value,
+            year=last_day.year)
+        self.capitation.extend(rows)
+        self.capitation_budget[:] = 0
+        self.capitation_cost[:] = 0
+        return adjustment

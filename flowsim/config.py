@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from flowsim.domain import PENALTY_MODES, UPWARD_CONTINUITY
 from flowsim.errors import InputError
 
 T = TypeVar("T")
@@ -304,7 +305,7 @@ class SchemeBenefits(Strict):
 class Continuity(Strict):
     """Deductible on referral inside the county medical community."""
 
-    upward: Param[Dated[Literal["none", "first_only", "difference"]]]
+    upward: Param[Dated[Literal[UPWARD_CONTINUITY]]]
     downward_waived: Param[Dated[bool]]
 
 
@@ -312,7 +313,7 @@ class OutOfCountyPenalty(Strict):
     """Rate cut for non-referred, non-emergency out-of-county admissions."""
 
     size: Param[Dated[Rate]]
-    mode: Param[Dated[Literal["points", "relative"]]]
+    mode: Param[Dated[Literal[PENALTY_MODES]]]
 
 
 class Chronic(Strict):

@@ -10,13 +10,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from flowsim.domain import Scheme, Service, Tier
+from flowsim.domain import N_QUINTILES, Direction, Payer, Scheme, Service, Tier
 
-PAYERS = ("bill", "fund", "assistance", "patient", "fund_paid")
-"""Money measures: the bill and who paid it (fund + assistance + patient = bill), and what the
-fund actually paid the provider under the payment method (``fund_paid``; equal to ``fund`` under
-fee-for-service). A provider's revenue = fund_paid + assistance + patient."""
-REFERRAL_KINDS = ("up", "down")
 N_T, N_S, N_K = len(Tier), len(Service), len(Scheme)
 
 
@@ -28,21 +23,22 @@ class DayCounts:
     # [service, tier, scheme] outpatient visits (inpatient row stays 0)
     admissions: np.ndarray = field(default_factory=lambda: np.zeros((N_T, N_K), np.int64))
     # [tier, scheme]
-    money: np.ndarray = field(default_factory=lambda: np.zeros((len(PAYERS), N_S, N_T, N_K)))
-    # [payer, service, tier, scheme] yuan
+    money: np.ndarray = field(default_factory=lambda: np.zeros((len(Payer), N_S, N_T, N_K)))
+    # [Payer, service, tier, scheme] yuan
     minor_episodes: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
     # [scheme] new acute minor episodes
     no_care: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
     # [scheme] minor episodes for which the patient sought no care
     serious_episodes: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
     # [scheme] new acute serious episodes of residents not already in hospital
-    referrals: np.ndarray = field(default_factory=lambda: np.zeros((2, N_T, N_T), np.int64))
-    # [kind, from tier, to tier]
+    referrals: np.ndarray = field(
+        default_factory=lambda: np.zeros((len(Direction), N_T, N_T), np.int64))
+    # [Direction, from tier, to tier]
     turned_away: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))
     # [tier] patients who found a facility full and went elsewhere
     occupied_beds: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))
     # [tier] at the end of the day
-    oop_by_quintile: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    oop_by_quintile: np.ndarray = field(default_factory=lambda: np.zeros(N_QUINTILES))
     # [income quintile] yuan out of pocket
     fund_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_K))
     # [scheme] yuan of contributions accrued to the fund

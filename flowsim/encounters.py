@@ -1,15 +1,15 @@
 """A day's encounters, compiled: utilities, choices, claims and their booking.
 
-The daily step (``flowsim.model``) hands each stage's patients to these numba loops:
-``utilities`` (with the out-of-pocket each alternative would cost the patient) and
-``going_without`` give the logit weights, from which ``flowsim.choice.allocate`` picks; then
-``visits`` charges each outpatient visit (``flowsim.policy.claim_for``) and books it
-(``book_claim``) on the resident's record, today's counters and the facility totals, in order.
-The out-of-pocket a patient expects when choosing and the claim they are then charged come from
-the same rules. Admissions, paid by the provider-payment rules of ``flowsim.policy`` in between,
-use the batch loops ``claims`` and ``book``.
+The daily stages hand each batch of patients to these numba loops: ``utilities`` (with the
+out-of-pocket each alternative would cost the patient) and ``going_without`` give the logit
+weights, from which ``flowsim.choice.allocate`` picks; then ``visits`` charges each outpatient
+visit (``flowsim.policy.claim_for``) and books it (``book_claim``) on the resident's record,
+today's counters and the facility totals, in order. The out-of-pocket a patient expects when
+choosing and the claim they are then charged come from the same rules. Admissions, paid by the
+provider-payment rules of ``flowsim.policy`` in between, use the batch loops ``claims`` and
+``book``.
 
-Records (``Residents.table`` rows, ``population.ENCOUNTER_DTYPE``) are read where they are, after
+Records (``Residents.table`` rows, ``population.RESIDENT_RECORD``) are read where they are, after
 a first short pass has brought the day's scattered rows into cache together, or ``gather``-ed
 into a contiguous copy. Arrays are laid out [alternative, patient] (k × n) or [patient]; money in
 yuan.
@@ -17,33 +17,54 @@ yuan.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from flowsim.domain import Referral, Service
-from flowsim.policy import claim_for
+from flowsim.domain import Payer, Referral, Service
+from flowsim.policy import ENCOUNTER, claim_for
 
 _OUTPATIENT = int(Service.OUTPATIENT)
-_NONE = int(Referral.NONE)
-MEASURES = ("visits", "admissions", "fund", "bill", "revenue")
-"""Rows of the facility totals ``book_claim`` adds to: encounters, then yuan."""
+_NONE, _UP = int(Referral.NONE), int(Referral.UP)
+_BILL, _FUND, _ASSISTANCE, _PATIENT, _FUND_PAID = (int(p) for p in Payer)
+
+
+class Total(IntEnum):
+    """Rows of the facility totals ``book_claim`` adds to: encounters, then yuan."""
+
+    VISITS = 0  # outpatient visits
+    ADMISSIONS = 1
+    FUND = 2  # what the fund paid the facility
+    BILL = 3
+    REVENUE = 4  # fund paid + assistance + patient
+
+
+MEASURES = tuple(t.name.lower() for t in Total)
+_VISITS, _ADMISSIONS, _T_FUND, _T_BILL, _REVENUE = (int(t) for t in Total)
+
+
+class Taste(NamedTuple):
+    """Utility weights that do not depend on the alternative's village (``utilities``)."""
+
+    cost_per_yuan: np.ndarray  # [service] utils per yuan of out-of-pocket (× cost sensitivity)
+    family_doctor: float  # utils at the contracted resident's own grassroots facility
+    habit: float  # utils at the tier of the resident's last encounter
 
 
 class Books(NamedTuple):
     """Where a day's encounters are booked: the residents' records and today's counters."""
 
-    table: np.ndarray  # Residents.table (population.ENCOUNTER_DTYPE)
+    table: np.ndarray  # Residents.table (population.RESIDENT_RECORD)
     fac_tier: np.ndarray  # [facility] tier code
     capitated: np.ndarray  # [tier] bool: ordinary outpatient care paid by capitation
-    money: np.ndarray  # [payer, service, tier, scheme] yuan (counters.PAYERS)
+    money: np.ndarray  # [Payer, service, tier, scheme] yuan
     visits: np.ndarray  # [service, tier, scheme]
     admissions: np.ndarray  # [tier, scheme]
     oop_by_quintile: np.ndarray  # [quintile] yuan
-    referrals: np.ndarray  # [kind, from tier, to tier]
     turned_away: np.ndarray  # [facility] patients who found it full
-    totals: np.ndarray  # [MEASURES, facility]
+    totals: np.ndarray  # [Total, facility]
     capitation_cost: np.ndarray  # [facility] fund share of capitated claims, yuan
 
 
@@ -62,14 +83,15 @@ def gather(records, rows):
 
 @njit(cache=True)
 def utilities(t, records, fac, tiers, own, village_part, quality_term, severity, service, bill,
-              emergency, cost_weight, family_doctor, habit, v, oop, top):
+              emergency, taste, v, oop, top):
     """Utilities relative to the best alternative, and expected out-of-pocket.
 
     ``v`` [k, n] = V − ``top`` [n] (top = the patient's largest V); ``oop`` [k, n] in yuan.
 
     V = village part [alternative, village] (tier constant − travel − crowding)
-        + quality_term [k] × severity [n] − cost_weight[service] × cost sensitivity × OOP
-        + family_doctor [own grassroots facility, contracted] + habit [tier used last time];
+        + quality_term [k] × severity [n] − taste.cost_per_yuan[service] × cost sensitivity × OOP
+        + taste.family_doctor [own grassroots facility, contracted]
+        + taste.habit [tier used last time];
     OOP = ``claim_for``'s patient part of ``bill`` [k] under tables ``t`` for resident
     ``records[i]`` at the alternative's tier ``tiers`` [k], today's accumulators, no referral.
     ``fac`` [k, n] < 0 marks an alternative the patient lacks (V = −inf, OOP = 0; top = −inf
@@ -77,8 +99,10 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
     ``emergency`` [n] bool.
     """
     k, n = fac.shape
+    encounter = np.zeros(1, ENCOUNTER)[0]
     for i in range(n):
         rec = records[i]
+        encounter.emergency = emergency[i]
         patient = 0.0
         best = -np.inf
         for j in range(k):
@@ -93,17 +117,18 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
                                 and contracted_here == (own[j - 1] and rec.contracted))
             # e.g. the own and the nearest other township centre of a resident without contract
             if not same_as_previous:
-                patient = claim_for(t, bill[j], rec.scheme, s, tiers[j], rec.poverty, _NONE,
-                                    0.0, emergency[i], contracted_here,
-                                    rec.deductible_paid_year[s], rec.fund_paid_year[s],
-                                    rec.assistance_paid_year)[4]
+                encounter.bill = bill[j]
+                encounter.service = s
+                encounter.tier = tiers[j]
+                encounter.contracted_here = contracted_here
+                _, _, _, _, patient = claim_for(t, rec, encounter)
             oop[j, i] = patient
             u = (village_part[j, rec.village] + quality_term[j] * severity[i]
-                 - cost_weight[s] * rec.cost_sensitivity * patient)
+                 - taste.cost_per_yuan[s] * rec.cost_sensitivity * patient)
             if contracted_here:
-                u += family_doctor
+                u += taste.family_doctor
             if rec.last_tier == tiers[j]:
-                u += habit
+                u += taste.habit
             v[j, i] = u
             best = max(best, u)
         top[i] = best
@@ -166,14 +191,18 @@ def claims(t, records, fac, fac_tier, own_facilities, service, bill, referral,
     """
     n = records.size
     out = np.empty((5, n))
+    encounter = np.zeros(1, ENCOUNTER)[0]
     for i in range(n):
         rec = records[i]
         f = fac[i]
-        s = service[i]
-        out[0, i], out[1, i], out[2, i], out[3, i], out[4, i] = claim_for(
-            t, bill[i], rec.scheme, s, fac_tier[f], rec.poverty, referral[i],
-            prior_deductible_paid[i], emergency[i], _family_doctor_at(rec, f, own_facilities),
-            rec.deductible_paid_year[s], rec.fund_paid_year[s], rec.assistance_paid_year)
+        encounter.bill = bill[i]
+        encounter.service = service[i]
+        encounter.tier = fac_tier[f]
+        encounter.referral = referral[i]
+        encounter.prior_deductible_paid = prior_deductible_paid[i]
+        encounter.emergency = emergency[i]
+        encounter.contracted_here = _family_doctor_at(rec, f, own_facilities)
+        out[0, i], out[1, i], out[2, i], out[3, i], out[4, i] = claim_for(t, rec, encounter)
     return out
 
 
@@ -199,30 +228,29 @@ def book_claim(b, rec, f, s, bill, deductible_paid, fund, assistance, patient, f
     rec.assistance_paid_year += assistance
     rec.oop_year += patient
     rec.last_tier = tier
-    b.money[0, s, tier, scheme] += bill
-    b.money[1, s, tier, scheme] += fund
-    b.money[2, s, tier, scheme] += assistance
-    b.money[3, s, tier, scheme] += patient
-    b.money[4, s, tier, scheme] += fund_paid
+    b.money[_BILL, s, tier, scheme] += bill
+    b.money[_FUND, s, tier, scheme] += fund
+    b.money[_ASSISTANCE, s, tier, scheme] += assistance
+    b.money[_PATIENT, s, tier, scheme] += patient
+    b.money[_FUND_PAID, s, tier, scheme] += fund_paid
     b.oop_by_quintile[rec.quintile] += patient
     if admission:
         b.admissions[tier, scheme] += 1
-        b.totals[1, f] += 1
+        b.totals[_ADMISSIONS, f] += 1
     else:
         b.visits[s, tier, scheme] += 1
-        b.totals[0, f] += 1
-    b.totals[2, f] += fund_paid
-    b.totals[3, f] += bill
-    b.totals[4, f] += fund_paid + assistance + patient
+        b.totals[_VISITS, f] += 1
+    b.totals[_T_FUND, f] += fund_paid
+    b.totals[_T_BILL, f] += bill
+    b.totals[_REVENUE, f] += fund_paid + assistance + patient
 
 
 @njit(cache=True)
-def visit(t, b, rec, f, s, bill, contracted_here):
-    """An outpatient visit of resident ``rec`` at facility ``f``: its claim, booked."""
-    _, deductible_paid, fund, assistance, patient = claim_for(
-        t, bill, rec.scheme, s, b.fac_tier[f], rec.poverty, _NONE, 0.0, False, contracted_here,
-        rec.deductible_paid_year[s], rec.fund_paid_year[s], rec.assistance_paid_year)
-    book_claim(b, rec, f, s, bill, deductible_paid, fund, assistance, patient, fund, False)
+def visit(t, b, rec, encounter, f):
+    """An outpatient visit (``encounter``) of resident ``rec`` at facility ``f``: priced, booked."""
+    _, deductible_paid, fund, assistance, patient = claim_for(t, rec, encounter)
+    book_claim(b, rec, f, encounter.service, encounter.bill, deductible_paid, fund, assistance,
+               patient, fund, False)
 
 
 @njit(cache=True)
@@ -239,19 +267,26 @@ def _prefetch(table, rows):
 
 
 @njit(cache=True)
-def visits(t, b, rows, fac, own_facilities, service, bill):
+def visits(t, b, rows, fac, own_facilities, service, bill, referral):
     """Outpatient visits of residents ``rows`` at facilities ``fac`` (arguments [n]), in order.
 
     Each visit is priced from the resident's record as booked so far (a second visit on the same
     day sees the deductible paid at the first) and booked. ``own_facilities`` [2, village]: each
-    village's clinic and township centre, where a contracted resident's family doctor works.
+    village's clinic and township centre, where a contracted resident's family doctor works;
+    ``referral`` [n] the visit's ``Referral`` code.
     """
     if _prefetch(b.table, rows) < 0:
         raise ValueError("negative village row")
+    encounter = np.zeros(1, ENCOUNTER)[0]
     for i in range(rows.size):
         rec = b.table[rows[i]]
-        visit(t, b, rec, fac[i], service[i], bill[i],
-              _family_doctor_at(rec, fac[i], own_facilities))
+        f = fac[i]
+        encounter.bill = bill[i]
+        encounter.service = service[i]
+        encounter.tier = b.fac_tier[f]
+        encounter.referral = referral[i]
+        encounter.contracted_here = _family_doctor_at(rec, f, own_facilities)
+        visit(t, b, rec, encounter, f)
 
 
 @njit(cache=True)

@@ -13,7 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.domain import GRASSROOTS, IN_COUNTY, SCHEMES, TIERS, Scheme, Tier
+from flowsim.domain import (
+    DAYS_PER_YEAR,
+    GRASSROOTS,
+    IN_COUNTY,
+    N_QUINTILES,
+    SCHEME_LABELS,
+    SCHEMES,
+    TIER_LABELS,
+    TIERS,
+    Direction,
+    Payer,
+    Scheme,
+    Tier,
+)
 
 
 @dataclass(frozen=True)
@@ -24,11 +37,11 @@ class Window:
     residents: int
     visits: np.ndarray  # [service, tier, scheme]
     admissions: np.ndarray  # [tier, scheme]
-    money: np.ndarray  # [payer, service, tier, scheme] yuan; payers as counters.PAYERS
+    money: np.ndarray  # [Payer, service, tier, scheme] yuan
     minor_episodes: np.ndarray  # [scheme] new acute minor episodes
     no_care: np.ndarray  # [scheme] minor episodes without care
     serious_episodes: np.ndarray  # [scheme] new serious episodes (residents not in hospital)
-    referrals: np.ndarray  # [kind up/down, from tier, to tier]
+    referrals: np.ndarray  # [Direction, from tier, to tier]
     turned_away: np.ndarray  # [tier]
     bed_days: np.ndarray  # [tier] occupied bed-days
     beds: np.ndarray  # [tier] beds available
@@ -45,22 +58,32 @@ class Window:
     @property
     def per_year(self) -> float:
         """Annualising factor 365 / days."""
-        return 365.0 / self.days
+        return float(DAYS_PER_YEAR) / self.days
 
     @property
     def bill(self) -> np.ndarray:
         """[service, tier, scheme] bills, yuan."""
-        return self.money[0]
+        return self.money[Payer.BILL]
 
     @property
     def fund(self) -> np.ndarray:
         """[service, tier, scheme] what the fund paid providers, yuan (under the payment method)."""
-        return self.money[4]
+        return self.money[Payer.FUND_PAID]
 
     @property
     def fund_share_of_claims(self) -> np.ndarray:
         """[service, tier, scheme] the fund's cost-sharing share of bills, yuan."""
-        return self.money[1]
+        return self.money[Payer.FUND]
+
+    @property
+    def assistance(self) -> np.ndarray:
+        """[service, tier, scheme] medical-assistance payments, yuan."""
+        return self.money[Payer.ASSISTANCE]
+
+    @property
+    def out_of_pocket(self) -> np.ndarray:
+        """[service, tier, scheme] patients' out-of-pocket payments, yuan."""
+        return self.money[Payer.PATIENT]
 
 
 @dataclass(frozen=True)
@@ -193,14 +216,14 @@ def fund_balance_per_capita(w: Window) -> float:
             "ratio")
 def provider_revenue_to_bill(w: Window) -> float:
     """(Fund payments + 医共体 settlement + assistance + out-of-pocket) / bills; 1 under FFS."""
-    revenue = w.fund.sum() + w.settlement_fund_extra + w.money[2].sum() + w.money[3].sum()
+    revenue = w.fund.sum() + w.settlement_fund_extra + w.assistance.sum() + w.out_of_pocket.sum()
     return _ratio(revenue, w.bill.sum())
 
 
 @_indicator("oop_per_capita", "out-of-pocket per capita", "人均自付费用", "yuan per person-year")
 def oop_per_capita(w: Window) -> float:
     """Patients' out-of-pocket payments / residents × 365 / days."""
-    return _ratio(w.money[3].sum(), w.residents) * w.per_year
+    return _ratio(w.out_of_pocket.sum(), w.residents) * w.per_year
 
 
 @_indicator(
@@ -208,7 +231,7 @@ def oop_per_capita(w: Window) -> float:
 )
 def assistance_per_capita(w: Window) -> float:
     """Medical-assistance payments / residents × 365 / days."""
-    return _ratio(w.money[2].sum(), w.residents) * w.per_year
+    return _ratio(w.assistance.sum(), w.residents) * w.per_year
 
 
 @_indicator(
@@ -273,7 +296,7 @@ def forgone_admission_share(w: Window) -> float:
 )
 def referrals_up_per_1000(w: Window) -> float:
     """Upward referrals (outpatient and inpatient transfers) / residents × 1,000 × 365 / days."""
-    return _ratio(w.referrals[0].sum() * 1000, w.residents) * w.per_year
+    return _ratio(w.referrals[Direction.UP].sum() * 1000, w.residents) * w.per_year
 
 
 @_indicator(
@@ -284,7 +307,7 @@ def referrals_up_per_1000(w: Window) -> float:
 )
 def referrals_down_per_1000(w: Window) -> float:
     """Downward referrals for rehabilitation / residents × 1,000 × 365 / days."""
-    return _ratio(w.referrals[1].sum() * 1000, w.residents) * w.per_year
+    return _ratio(w.referrals[Direction.DOWN].sum() * 1000, w.residents) * w.per_year
 
 
 @_indicator(
@@ -300,7 +323,7 @@ def turned_away_per_1000(w: Window) -> float:
 
 def _add_breakdowns() -> None:
     """Indicators by income quintile, tier and scheme (generated, one formula each)."""
-    for q in range(5):
+    for q in range(N_QUINTILES):
 
         def oop_q(w: Window, q=q) -> float:
             """Out-of-pocket of the quintile / its residents × 365 / days (quintile 1 = poorest)."""
@@ -322,8 +345,6 @@ def _add_breakdowns() -> None:
             f"灾难性卫生支出发生率（收入第{q + 1}五分位）",
             "fraction of residents per year",
         )(cat_q)
-    from flowsim.domain import SCHEME_LABELS, TIER_LABELS
-
     for t in Tier:
         en, zh = TIER_LABELS[TIERS[t]]
 

@@ -26,7 +26,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-DAYS_PER_YEAR = 365.0
+from flowsim.domain import DAYS_PER_YEAR
+
 MONTHS_PER_YEAR = 12.0
 
 

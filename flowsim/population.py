@@ -6,7 +6,7 @@ into that range: no per-resident work in the daily step.
 
 What pricing and choosing an encounter reads and writes (scheme, poverty, contract, income,
 annual accumulators, ...) is stored once per resident in one record, ``Residents.table``
-(``ENCOUNTER_DTYPE``, 44 bytes); the named arrays of those fields are views into it. A day's
+(``RESIDENT_RECORD``, 44 bytes); the named arrays of those fields are views into it. A day's
 encounters are a few thousand scattered rows of 500,000: gathering one record per encounter
 (``table[rows]``) touches one or two cache lines instead of one per field.
 """
@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flowsim.config import AGE_BAND_LIMITS, UNDATED, PopulationSection
-from flowsim.domain import Poverty, Scheme, Service
+from flowsim.domain import N_QUINTILES, Poverty, Scheme, Service
 
-N_QUINTILES = 5
 N_SERVICES = len(Service)
 
-ENCOUNTER_DTYPE = np.dtype([
+RESIDENT_RECORD = np.dtype([
     ("cost_sensitivity", np.float32),  # set by the model: (median income / income) ^ η
     ("deductible_paid_year", np.float32, (N_SERVICES,)),
     ("fund_paid_year", np.float32, (N_SERVICES,)),
@@ -66,12 +65,12 @@ class Residents:
     assistance_paid_year: np.ndarray = field(init=False)  # float32 yuan
     oop_year: np.ndarray = field(init=False)  # float32 yuan out of pocket this insurance year
 
-    table: np.ndarray = field(init=False)  # ENCOUNTER_DTYPE [n]: the fields above it views
+    table: np.ndarray = field(init=False)  # RESIDENT_RECORD [n]: the fields above it views
 
     def __post_init__(self) -> None:
         n = len(self.village)
         self.band_size = np.diff(self.band_start)
-        self.table = np.zeros(n, ENCOUNTER_DTYPE)
+        self.table = np.zeros(n, RESIDENT_RECORD)
         for name in ("village", "scheme", "quintile", "poverty", "contracted"):
             self.table[name] = getattr(self, name)
             setattr(self, name, self.table[name])

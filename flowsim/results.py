@@ -18,25 +18,21 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from flowsim import indicators
 from flowsim.community import CAPITATION_COLUMNS, DIP_COLUMNS, SETTLEMENT_COLUMNS
-from flowsim.counters import PAYERS, REFERRAL_KINDS, stack
-from flowsim.domain import SCHEMES, SERVICES, TIERS, Tier
+from flowsim.domain import DIRECTIONS, N_QUINTILES, PAYERS, SCHEMES, SERVICES, TIERS
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_atomically, write_text_atomically
-
-if TYPE_CHECKING:
-    from flowsim.model import CountyModel
+from flowsim.model import RunRecord
 
 FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements",
          "capitation_settlements")
 """Tables written by ``Results.save`` as ``<name>.parquet``."""
-Q = ("q1", "q2", "q3", "q4", "q5")
+Q = tuple(f"q{q + 1}" for q in range(N_QUINTILES))
 # Dimensions of each counter after the day axis: (column, labels) per axis, and the measure name.
 _LAYOUT = {
     "visits": [("service", SERVICES), ("tier", TIERS), ("scheme", SCHEMES)],
@@ -46,7 +42,7 @@ _LAYOUT = {
     "no_care": [("scheme", SCHEMES)],
     "serious_episodes": [("scheme", SCHEMES)],
     "referrals": [
-        ("measure", tuple(f"referrals_{k}" for k in REFERRAL_KINDS)),
+        ("measure", tuple(f"referrals_{k}" for k in DIRECTIONS)),
         ("tier", TIERS),
         ("to_tier", TIERS),
     ],
@@ -83,74 +79,56 @@ class Results:
     # -- construction ----------------------------------------------------------------------------
 
     @classmethod
-    def from_model(cls, model: CountyModel) -> Results:
-        """Collect a model's counters into tables."""
-        days = len(model.day_counts)
-        if days == 0:
-            raise ValueError("the model has not simulated any day yet: call run_for(days) first")
-        arrays = stack(model.day_counts)
-        dates = pd.date_range(model.start_date, periods=days, freq="D")
-        daily = pd.concat([_tidy(name, arrays[name], dates) for name in _LAYOUT], ignore_index=True)
+    def from_record(cls, record: RunRecord) -> Results:
+        """Collect a run's record (``CountyModel.record()``) into tables."""
+        days = record.days
+        dates = pd.date_range(record.start_date, periods=days, freq="D")
+        daily = pd.concat([_tidy(name, record.counts[name], dates) for name in _LAYOUT],
+                          ignore_index=True)
         for col in ("measure", *DIMENSIONS):
             daily[col] = daily[col].astype("category")
-        years = pd.DataFrame([*model.years, {**model.year_outcomes(), "partial": True}])
+        years = pd.DataFrame(record.years)
         years["partial"] = years.get("partial", False).fillna(False).astype(bool)
-        for q in range(5):
+        for q in range(N_QUINTILES):
             years[f"catastrophic_q{q + 1}"] = years.catastrophic_by_quintile.map(
                 lambda a, q=q: a[q]
             )
             years[f"residents_q{q + 1}"] = years.residents_by_quintile.map(lambda a, q=q: a[q])
         years = years.drop(columns=["catastrophic_by_quintile", "residents_by_quintile"])
         years = years[years.days > 0].reset_index(drop=True)
-        fac = model.county.facilities[
-            [
-                "facility_id",
-                "name",
-                "tier",
-                "township",
-                "x_km",
-                "y_km",
-                "outpatient_slots_per_day",
-                "beds",
-            ]
-        ].copy()
-        for key, values in model.facility_totals.items():
-            fac[key] = values
+        scenario = record.scenario
         meta = {
-            "scenario": model.config.name,
-            "scenario_file": str(model.config.file) if model.config.file else None,
-            "seed": model.seed,
-            "start_date": model.start_date.isoformat(),
+            "scenario": scenario.name,
+            "scenario_file": str(scenario.file) if scenario.file else None,
+            "seed": record.seed,
+            "start_date": record.start_date.isoformat(),
             "days": days,
-            "residents": len(model.residents),
-            "residents_by_quintile": np.bincount(model.residents.quintile, minlength=5).tolist(),
-            "members_by_scheme": model.members.tolist(),
-            "beds_by_tier": [
-                int(model.beds[model.fac_tier == t].sum()) if t < Tier.OUT_OF_COUNTY else 0
-                for t in Tier
-            ],
+            "residents": record.residents,
+            "residents_by_quintile": record.residents_by_quintile,
+            "members_by_scheme": record.members_by_scheme,
+            "beds_by_tier": record.beds_by_tier,
             "policy_changes": [
                 d.isoformat()
-                for d in model.config.change_dates()
-                if d < model.start_date + pd.Timedelta(days=days)
+                for d in scenario.change_dates()
+                if d < record.start_date + pd.Timedelta(days=days)
             ],
-            "scenario_yaml": model.config.to_yaml(),
+            "scenario_yaml": scenario.to_yaml(),
         }
-        settlements = pd.DataFrame(model.community.settlements, columns=list(SETTLEMENT_COLUMNS))
+        settlements = pd.DataFrame(record.settlements, columns=list(SETTLEMENT_COLUMNS))
         settlements = settlements.astype(float).astype({"year": int, "days": int})
         res = cls(
-            model.config.name,
-            model.seed,
-            model.start_date,
+            scenario.name,
+            record.seed,
+            record.start_date,
             days,
             daily,
             pd.DataFrame(),
-            fac,
+            record.facilities,
             years,
             settlements,
-            pd.DataFrame(model.dip_settlements, columns=list(DIP_COLUMNS)).astype(
+            pd.DataFrame(record.dip_settlements, columns=list(DIP_COLUMNS)).astype(
                 {"year": int, "days": int}),
-            pd.DataFrame(model.capitation_settlements, columns=list(CAPITATION_COLUMNS)).astype(
+            pd.DataFrame(record.capitation_settlements, columns=list(CAPITATION_COLUMNS)).astype(
                 {"year": int, "facilities": int}),
             meta,
         )

@@ -59,13 +59,13 @@ def test_overrun_is_shared_and_beyond_the_limit_borne_by_the_community(small):
 
 def test_retained_surplus_is_reinvested_in_grassroots_quality(small):
     m = flowsim.CountyModel(small.with_overrides(BUDGET), seed=2)
-    before = m.fp.quality.copy()
+    before = m.facilities.quality.copy()
     m.run_for(365)
-    row = m.community.settlements[0]
+    row = m.settlements.community.settlements[0]
     assert row["surplus"] > 0 and row["reinvested"] == pytest.approx(0.5 * row["community_kept"])
     gain = 0.02 * row["reinvested"] / 1e7
-    assert m.fp.quality[Tier.TOWNSHIP] == pytest.approx(before[Tier.TOWNSHIP] + gain)
-    assert m.fp.quality[Tier.COUNTY] == before[Tier.COUNTY]
+    assert m.facilities.quality[Tier.TOWNSHIP] == pytest.approx(before[Tier.TOWNSHIP] + gain)
+    assert m.facilities.quality[Tier.COUNTY] == before[Tier.COUNTY]
 
 
 def test_fund_balance_counts_the_settlement(two_years):

@@ -12,9 +12,10 @@ from scipy import stats
 from flowsim import encounters
 from flowsim.config import load_scenario
 from flowsim.domain import Referral, Service, Tier
-from flowsim.model import CountyModel, beta_by_table, bill_noise_table
+from flowsim.illness import beta_by_table, bill_noise_table
+from flowsim.model import CountyModel
 from flowsim.policy import price_claims, rules_on
-from flowsim.population import ENCOUNTER_DTYPE
+from flowsim.population import RESIDENT_RECORD
 from flowsim.streams import DAYS_PER_BLOCK, Streams
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "configs" / "scenarios"
@@ -36,7 +37,7 @@ def test_model_claims_match_price_claims(all_rules, data):
     rules = data.draw(st.sampled_from(all_rules))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     n, n_villages = 200, 3
-    p = np.zeros(n, ENCOUNTER_DTYPE)
+    p = np.zeros(n, RESIDENT_RECORD)
     p["village"] = rng.integers(0, n_villages, n)
     p["scheme"] = rng.integers(0, 2, n)
     p["poverty"] = rng.integers(0, 5, n)
@@ -97,36 +98,38 @@ def test_bill_noise_is_mean_one_lognormal(sigma):
     assert drawn.mean() == pytest.approx(1.0, abs=0.01)
 
 
-def test_new_episodes_follow_the_age_band_rates_in_random_order(baseline):
-    model = CountyModel(baseline, seed=4)
-    model.run_for(1)
+def test_new_episodes_follow_the_age_band_rates_in_random_order(small):
+    model = CountyModel(small, seed=4)
     r = model.residents
     counts = np.zeros(len(r.band_size))
     days = 100
-    for day in range(1, days + 1):
-        model.time = day  # the stream of each day in turn
-        rows, _ = model._new_episodes(model.ip.minor_episodes_per_year,
-                                      model.ip.minor_severity_beta, "minor")
+    for _ in range(days):
+        rows, _ = model.illness.new_episodes("minor")  # those of the day about to be simulated
         band = np.searchsorted(r.band_start, rows, side="right") - 1
         counts += np.bincount(band, minlength=len(counts))
-    expected = model.ip.minor_episodes_per_year / 365 * r.band_size * days
+        model.run_for(1)
+    rates = model.illness.rates["minor"]
+    expected = rates / 365 * r.band_size * days
     np.testing.assert_allclose(counts, expected, rtol=5 * np.sqrt(expected).max() / expected.min())
     assert not np.all(np.diff(band) >= 0)  # served in random order, not by age band
 
 
 def test_a_second_visit_on_the_same_day_sees_the_deductible_paid_at_the_first(baseline):
     rules = rules_on(baseline, baseline.start_date)
-    table = np.zeros(1, ENCOUNTER_DTYPE)  # one resident of the resident scheme, village 0
+    table = np.zeros(1, RESIDENT_RECORD)  # one resident of the resident scheme, village 0
     fac_tier = np.array([Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY, Tier.OUT_OF_COUNTY])
     books = encounters.Books(
         table, fac_tier, np.zeros(4, bool), np.zeros((5, 3, 4, 2)), np.zeros((3, 4, 2), np.int64),
-        np.zeros((4, 2), np.int64), np.zeros(5), np.zeros((2, 4, 4), np.int64),
-        np.zeros(4, np.int64), np.zeros((len(encounters.MEASURES), 4)), np.zeros(4))
-    deductible = rules.deductible[0, Service.OUTPATIENT, Tier.COUNTY]
+        np.zeros((4, 2), np.int64), np.zeros(5), np.zeros(4, np.int64),
+        np.zeros((len(encounters.Total), 4)), np.zeros(4))
+    b = rules.benefits.resident.outpatient
+    deductible = b.deductible[Tier.COUNTY]
     assert deductible > 0
-    bill = deductible / rules.catalogue_share[Service.OUTPATIENT, Tier.COUNTY]  # all deductible
+    share = rules.benefits.catalogue_share[Service.OUTPATIENT, Tier.COUNTY]
+    bill = deductible / share  # all of the policy range is deductible
+    none = np.full(2, Referral.NONE, np.int64)
     encounters.visits(rules.tables, books, np.array([0, 0]), np.array([2, 2]),
-                      np.array([[0], [1]]), np.zeros(2, np.int64), np.full(2, bill))
+                      np.array([[0], [1]]), np.zeros(2, np.int64), np.full(2, bill), none)
     paid = table["deductible_paid_year"][0, Service.OUTPATIENT]
     assert paid == pytest.approx(deductible)  # charged once, not twice
     assert books.money[1].sum() > 0  # the fund paid part of the second visit
@@ -136,7 +139,7 @@ def test_a_second_visit_on_the_same_day_sees_the_deductible_paid_at_the_first(ba
 def test_going_without_weighs_the_expected_out_of_pocket():
     # two facilities with utilities V = (1, 0) relative to the best (top = 1): weights (1, e⁻¹);
     # expected OOP = (1 × 100 + e⁻¹ × 300) / (1 + e⁻¹); V_without = 0.5 + 0.01 × 2 × E[OOP]
-    records = np.zeros(3, ENCOUNTER_DTYPE)
+    records = np.zeros(3, RESIDENT_RECORD)
     records["cost_sensitivity"] = 2.0
     v = np.array([0.0, -1.0])
     weight = np.zeros((3, 3))

@@ -15,7 +15,7 @@ from flowsim.agents import (
     TownshipHealthCenter,
     VillageClinic,
 )
-from flowsim.domain import Tier
+from flowsim.domain import IS_IN_COUNTY, Tier
 from flowsim.model import CountyModel
 
 DAYS = 60
@@ -63,14 +63,9 @@ def test_reform_and_baseline_share_the_same_illnesses(small):
     a, b = CountyModel(small, seed=5), CountyModel(reform, seed=5)
     a.run_for(30)
     b.run_for(30)
-    for m in (a, b):
-        m._in_step = True
-    for kind, rates, beta in (
-        ("minor", a.ip.minor_episodes_per_year, a.ip.minor_severity_beta),
-        ("serious", a.ip.serious_episodes_per_year, a.ip.serious_severity_beta),
-    ):
-        rows_a, sev_a = a._new_episodes(rates, beta, kind)
-        rows_b, sev_b = b._new_episodes(rates, beta, kind)
+    for kind in ("minor", "serious"):  # the episodes of day 30 in both
+        rows_a, sev_a = a.illness.new_episodes(kind)
+        rows_b, sev_b = b.illness.new_episodes(kind)
         np.testing.assert_array_equal(rows_a, rows_b)
         np.testing.assert_array_equal(sev_a, sev_b)
     # and the reform did change behaviour
@@ -144,10 +139,10 @@ def test_dated_policy_change_takes_effect_on_its_day(small):
     m = CountyModel(s, seed=1)
     m.run_for(10)
     assert m.date == date(2023, 1, 11)
-    assert m.rules.rate[0, 2, Tier.TOWNSHIP] == pytest.approx(0.9)
+    assert m.rules.benefits.resident.inpatient.rate[Tier.TOWNSHIP] == pytest.approx(0.9)
     m2 = CountyModel(s, seed=1)
     m2.run_for(9)
-    assert m2.rules.rate[0, 2, Tier.TOWNSHIP] == pytest.approx(0.8)
+    assert m2.rules.benefits.resident.inpatient.rate[Tier.TOWNSHIP] == pytest.approx(0.8)
 
 
 def test_facilities_are_mesa_agents_and_small_populations_get_patient_agents(small):
@@ -201,15 +196,16 @@ def test_beds_follow_admissions_discharges_and_referrals(small):
     """Occupied beds are the residents in hospital, never above capacity in the county; patients
     a facility cannot treat move up a tier, county discharges go down to their township."""
     m = CountyModel(small, seed=3)
-    in_county = m.fac_tier <= Tier.COUNTY
+    f = m.facilities
+    in_county = IS_IN_COUNTY[f.tier]
     for _ in range(90):
         m.run_for(1)
         r = m.residents
         here = r.inpatient_at >= 0
         np.testing.assert_array_equal(
-            m.beds_occupied[in_county],
-            np.bincount(r.inpatient_at[here], minlength=len(m.beds))[in_county])
-        assert (m.beds_occupied[in_county] <= m.beds[in_county]).all()
+            f.beds_occupied[in_county],
+            np.bincount(r.inpatient_at[here], minlength=len(f.beds))[in_county])
+        assert (f.beds_occupied[in_county] <= f.beds[in_county]).all()
         assert (r.discharge_day[here] >= m.day).all()  # m.day: the next day to simulate
     referrals = sum(d.referrals for d in m.day_counts)  # [kind, from tier, to tier]
     up, down = referrals

@@ -36,7 +36,6 @@ def test_same_price_groups_pay_one_standard_at_every_tier(baseline):
         severity=np.array([0.3, 0.3]),
         stay=np.array([5, 8]),
         rehab=np.zeros(2, bool),
-        n_groups=20,
     )
     np.testing.assert_allclose(paid.fund, [2800, 2800])
 
@@ -54,7 +53,6 @@ def test_drg_standard_by_tier_and_fee_for_service_elsewhere(baseline):
         severity=np.array([0.72, 0.72]),
         stay=np.array([9, 6]),
         rehab=np.zeros(2, bool),
-        n_groups=20,
     )
     np.testing.assert_allclose(paid.fund, [8356.95 - 2300, 1500])
 
@@ -70,7 +68,6 @@ def test_rehabilitation_bed_day_payment(baseline):
         severity=np.zeros(1),
         stay=np.array([10]),
         rehab=np.ones(1, bool),
-        n_groups=20,
     )
     np.testing.assert_allclose(paid.fund, [2775.0])
 
@@ -168,7 +165,6 @@ def test_dip_points_and_provisional_payment(baseline):
         severity=np.array([0.72]),
         stay=np.array([9]),
         rehab=np.zeros(1, bool),
-        n_groups=20,
     )
     np.testing.assert_allclose(paid.dip_points, [122.5])
     np.testing.assert_allclose(paid.fund, [8330 - 2300])
@@ -186,13 +182,13 @@ def test_dip_point_value_floats_to_meet_the_regional_budget(small):
     )
     m = flowsim.CountyModel(dip, seed=5)
     m.run_for(365)
-    row = m.dip_settlements[0]
+    row = m.settlements.dip[0]
     budget = 1435 * len(m.residents)  # dip_budget_per_capita × residents, a full year
     assert row["budget"] == pytest.approx(budget)
     assert row["final_point_value"] == pytest.approx(budget / row["points"])
     # after the year-end adjustment, DIP standards add up to the budget exactly
     assert row["paid_at_provisional"] + row["adjustment"] == pytest.approx(budget)
-    res = m.results()
+    res = flowsim.Results.from_record(m.record())
     assert res.dip_settlements.iloc[0].points == pytest.approx(row["points"])
 
 

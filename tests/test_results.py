@@ -14,6 +14,14 @@ def res(small):
     return flowsim.run(small, days=70, seed=4)
 
 
+@pytest.fixture(scope="module")
+def case_paid(small):
+    """Admissions paid by DRG: what the fund pays providers differs from its share of the bills."""
+    drg = {"township": "drg", "county": "drg", "out_of_county": "drg"}
+    return flowsim.run(small.with_overrides({"payment.inpatient_method.value": drg}),
+                       days=70, seed=4)
+
+
 def rows(res, counter, **where):
     d = res.daily[res.daily.counter == counter]
     for col, values in where.items():
@@ -29,16 +37,6 @@ def test_indicators_match_the_daily_table_computed_independently(res):
     assert res.indicator("in_county_admission_rate") == pytest.approx(
         rows(res, "admissions", tier=["village", "township", "county"]) / rows(res, "admissions")
     )
-    assert res.indicator("effective_reimbursement_ratio") == pytest.approx(
-        rows(res, "money", measure="fund") / rows(res, "money", measure="bill")
-    )
-    in_county_fund = rows(res, "money", measure="fund", tier=["village", "township", "county"])
-    assert res.indicator("in_county_fund_share") == pytest.approx(
-        in_county_fund / rows(res, "money", measure="fund")
-    )
-    assert res.indicator("grassroots_fund_share") == pytest.approx(
-        rows(res, "money", measure="fund", tier=["village", "township"]) / in_county_fund
-    )
     residents = res.meta["residents"]
     assert res.indicator("visits_per_capita") == pytest.approx(visits / residents * 365 / 70)
     assert res.indicator("oop_per_capita") == pytest.approx(
@@ -48,6 +46,23 @@ def test_indicators_match_the_daily_table_computed_independently(res):
     assert res.indicator("bed_occupancy_county") == pytest.approx(
         occupied / (res.meta["beds_by_tier"][2] * 70)
     )
+
+
+def test_fund_indicators_read_what_the_fund_paid_providers(case_paid):
+    """Fund spending shares count what the fund paid providers (``fund_paid``, the DRG standard
+    less what patients paid); the reimbursement ratio counts the fund's share of the bills."""
+    res = case_paid
+    paid, share = (rows(res, "money", measure=m) for m in ("fund_paid", "fund"))
+    assert abs(paid - share) > 0.01 * share  # the two differ under DRG: a swap would show
+    in_county = ["village", "township", "county"]
+    paid_in_county = rows(res, "money", measure="fund_paid", tier=in_county)
+    assert res.indicator("in_county_fund_share") == pytest.approx(paid_in_county / paid)
+    assert res.indicator("grassroots_fund_share") == pytest.approx(
+        rows(res, "money", measure="fund_paid", tier=["village", "township"]) / paid_in_county)
+    assert res.indicator("fund_per_capita") == pytest.approx(
+        paid / res.meta["residents"] * 365 / 70)
+    assert res.indicator("effective_reimbursement_ratio") == pytest.approx(
+        share / rows(res, "money", measure="bill"))
 
 
 def test_every_indicator_is_documented_and_finite_where_defined(res):
