@@ -1,4 +1,8 @@
-"""Facility choice: multinomial logit by inverse CDF, with capacity limits.
+"""Facility choice: which facilities a village chooses among, and the logit draw among them.
+
+A village's choice set (`choice_set`) is one facility per alternative, of the tiers
+`CHOICE_TIERS`: own clinic, own township centre, nearest other township centre, nearest county
+hospital, nearest out-of-county hospital.
 
 Patient i picks alternative j with probability ``w_j / Σ_k w_k`` (McFadden's multinomial logit,
 ``w_j = exp(V_j − c)`` for any c; ``flowsim.encounters.utilities``): the first j whose
@@ -13,8 +17,57 @@ numbers).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
+
+from flowsim.domain import Tier
+
+if TYPE_CHECKING:
+    from flowsim.county import County
+
+CHOICE_TIERS = np.array(
+    [Tier.VILLAGE, Tier.TOWNSHIP, Tier.TOWNSHIP, Tier.COUNTY, Tier.OUT_OF_COUNTY], dtype=np.int64
+)
+"""Tier of each column of `choice_set` (read-only int64 tier codes)."""
+CHOICE_TIERS.setflags(write=False)
+
+
+def choice_set(county: County) -> np.ndarray:
+    """Facilities each village's residents choose among, as facility rows.
+
+    Returns:
+        int32 ``[n_villages, 5]``, columns in the order of `CHOICE_TIERS`: the village's own
+        clinic, its own township health centre, the nearest *other* township centre by
+        travel time, the nearest county hospital and the nearest out-of-county hospital;
+        -1 where there is none (a village without a clinic, a county with one township,
+        a county without out-of-county hospitals). Ties go to the lower facility row.
+
+    """
+    fac = county.facilities
+    tier = fac["tier_code"].to_numpy()
+    travel = county.travel_min
+    choices = np.full((len(county.villages), len(CHOICE_TIERS)), -1, dtype=np.int32)
+
+    clinics = np.flatnonzero(tier == Tier.VILLAGE)
+    choices[fac["village"].to_numpy()[clinics], 0] = clinics
+
+    centres = np.flatnonzero(tier == Tier.TOWNSHIP)
+    centre_of = np.full(max(county.n_townships, 1), -1, dtype=np.int64)
+    centre_of[fac["township"].to_numpy()[centres]] = centres
+    own = centre_of[county.villages["township"].to_numpy()]
+    choices[:, 1] = own
+    if len(centres) > 1:
+        minutes = travel[:, centres].astype(np.float64)
+        minutes[centres[None, :] == own[:, None]] = np.inf
+        choices[:, 2] = centres[np.argmin(minutes, axis=1)]
+
+    for col, code in ((3, Tier.COUNTY), (4, Tier.OUT_OF_COUNTY)):
+        rows = np.flatnonzero(tier == code)
+        if len(rows):
+            choices[:, col] = rows[np.argmin(travel[:, rows], axis=1)]
+    return choices
 
 
 @njit(cache=True)

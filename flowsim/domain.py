@@ -56,6 +56,12 @@ GRASSROOTS = [Tier.VILLAGE, Tier.TOWNSHIP]
 """Grassroots (基层) tiers; a list, so that it selects cells when used as a numpy index."""
 IN_COUNTY = [Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY]
 """In-county (县域内) tiers."""
+UNLIMITED = 10**9
+"""Capacity of an out-of-county hospital (outpatient slots per day, beds): effectively unlimited.
+
+The county's residents are a negligible share of the patients of the provincial and city
+hospitals outside it, so those never turn a county patient away for lack of capacity.
+"""
 CATASTROPHIC_SHARE = 0.4
 """Out-of-pocket ≥ this share of capacity to pay (income net of subsistence) in an insurance
 year is catastrophic health expenditure (WHO convention)."""

@@ -31,15 +31,17 @@ from numba import njit
 from flowsim import encounters, payment
 from flowsim.agents import FACILITY_CLASSES, Patient
 from flowsim.benefits import Claim
-from flowsim.choice import allocate
+from flowsim.choice import CHOICE_TIERS, allocate, choice_set
 from flowsim.community import CommunityBudget, settle_capitation, settle_dip
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts
-from flowsim.county import County, load_county_csv, synthetic_county
+from flowsim.county import County
+from flowsim.csv_county import load_county_csv
 from flowsim.domain import CATASTROPHIC_SHARE, GRASSROOTS, Referral, Service, Tier
 from flowsim.policy import provider_payment, rules_on
 from flowsim.population import build_residents
 from flowsim.streams import Streams
+from flowsim.synthetic_county import generate_county
 
 PATIENT_AGENTS_UP_TO = 50_000
 """Populations up to this size get a ``Patient`` agent per resident at build; larger ones get
@@ -59,7 +61,6 @@ STAY = np.dtype([("row", np.int64), ("facility", np.int64), ("discharge", np.int
 it (``then``, a ``Referral`` code: UP a transfer to a higher tier, DOWN rehabilitation at the
 resident's township centre, NONE home), with what a transfer carries over (severity, deductible
 paid, emergency)."""
-CHOICE_TIERS = np.array(County.CHOICE_TIERS, dtype=np.int64)
 OWN_GRASSROOTS = np.array([True, True, False, False, False])
 """Choice-set columns that are the resident's own village clinic / township centre."""
 ALL_COLUMNS = np.arange(5)
@@ -148,7 +149,7 @@ class CountyModel(mesa.Model):
         self.facility_totals = dict(zip(encounters.MEASURES, self._totals, strict=True))
         for row, tier in enumerate(self.fac_tier):
             FACILITY_CLASSES[Tier(tier)](self, row)
-        self.choice_set = self.county.choice_set().astype(np.int64)
+        self.choice_set = choice_set(self.county).astype(np.int64)
         self.alternatives = np.ascontiguousarray(self.choice_set.T)  # [5, village]
         v = np.arange(len(self.county.villages))[:, None]
         self.travel = np.where(self.choice_set >= 0,
@@ -766,24 +767,6 @@ def _column(x, shape, dtype) -> np.ndarray:
 
 def _build_county(scenario: Scenario, rng: np.random.Generator) -> County:
     c = scenario.county
-    capacity = {
-        tier: {"outpatient_slots_per_day": getattr(scenario.facilities.capacity_per_1000
-                                                   .outpatient_slots_per_day.value, tier),
-               "beds": getattr(scenario.facilities.capacity_per_1000.beds.value, tier)}
-        for tier in ("village", "township", "county", "out_of_county")
-    }
     if c.synthetic is not None:
-        s = c.synthetic
-        return synthetic_county(
-            name=c.name, population=s.population.value, n_townships=s.townships.value,
-            n_villages=s.villages.value, radius_km=s.radius_km.value,
-            village_road_kmh=s.village_road_kmh.value, trunk_road_kmh=s.trunk_road_kmh.value,
-            out_of_county_minutes=s.out_of_county_minutes.value, capacity_per_1000=capacity,
-            n_county_hospitals=s.county_hospitals.value, rng=rng,
-        )
-    base = scenario.file.parent if scenario.file else Path.cwd()
-    return load_county_csv(
-        base / c.csv.villages.value, base / c.csv.facilities.value, name=c.name,
-        road_kmh=c.csv.road_kmh.value, detour_factor=c.csv.detour_factor.value,
-        out_of_county_minutes=c.csv.out_of_county_minutes.value,
-    )
+        return generate_county(c.name, c.synthetic, scenario.facilities.capacity_per_1000, rng)
+    return load_county_csv(c.name, c.csv, scenario.file.parent if scenario.file else Path.cwd())
