@@ -14,12 +14,72 @@ numbers).
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from flowsim import encounters
-from flowsim.county import County
+from flowsim.domain import Tier
+
+if TYPE_CHECKING:
+    from flowsim.county import County
+
+
+class Column(IntEnum):
+    """Alternatives of a resident's choice set: the columns of ``choice_set``."""
+
+    OWN_VILLAGE = 0  # the clinic of the resident's village
+    OWN_TOWNSHIP = 1  # the centre of the resident's township
+    OTHER_TOWNSHIP = 2  # the nearest other township centre
+    COUNTY = 3  # the nearest county hospital
+    OUT_OF_COUNTY = 4  # the nearest out-of-county hospital
+
+
+CHOICE_TIERS = np.array([Tier.VILLAGE, Tier.TOWNSHIP, Tier.TOWNSHIP, Tier.COUNTY,
+                         Tier.OUT_OF_COUNTY], dtype=np.int64)
+"""[Column] tier of each alternative (read-only tier codes)."""
+CHOICE_TIERS.setflags(write=False)
+OWN_GRASSROOTS = np.isin(np.arange(len(Column)), [Column.OWN_VILLAGE, Column.OWN_TOWNSHIP])
+"""[Column] the alternative is the resident's own village clinic or township centre."""
+ALL_COLUMNS = np.arange(len(Column))
+WITH_BEDS = np.array([c for c in Column if c != Column.OWN_VILLAGE])
+"""Columns that can admit (village clinics have no beds)."""
+
+
+def choice_set(county: County) -> np.ndarray:
+    """Facilities each village's residents choose among, as facility rows.
+
+    Returns:
+        int32 ``[n_villages, Column]``: the village's own clinic, its own township health
+        centre, the nearest *other* township centre by travel time, the nearest county hospital
+        and the nearest out-of-county hospital; -1 where there is none (a village without a
+        clinic, a county with one township, a county without out-of-county hospitals). Ties go
+        to the lower facility row.
+    """
+    fac = county.facilities
+    tier = fac["tier_code"].to_numpy()
+    travel = county.travel_min
+    choices = np.full((len(county.villages), len(Column)), -1, dtype=np.int32)
+
+    clinics = np.flatnonzero(tier == Tier.VILLAGE)
+    choices[fac["village"].to_numpy()[clinics], Column.OWN_VILLAGE] = clinics
+
+    centres = np.flatnonzero(tier == Tier.TOWNSHIP)
+    centre_of = np.full(max(county.n_townships, 1), -1, dtype=np.int64)
+    centre_of[fac["township"].to_numpy()[centres]] = centres
+    own = centre_of[county.villages["township"].to_numpy()]
+    choices[:, Column.OWN_TOWNSHIP] = own
+    if len(centres) > 1:
+        minutes = travel[:, centres].astype(np.float64)
+        minutes[centres[None, :] == own[:, None]] = np.inf
+        choices[:, Column.OTHER_TOWNSHIP] = centres[np.argmin(minutes, axis=1)]
+
+    for col in (Column.COUNTY, Column.OUT_OF_COUNTY):
+        rows = np.flatnonzero(tier == CHOICE_TIERS[col])
+        if len(rows):
+            choices[:, col] = rows[np.argmin(travel[:, rows], axis=1)]
+    return choices
 
 
 @njit(cache=True)
@@ -84,25 +144,6 @@ def allocate(
 # -- the choice model of a county ----------------------------------------------------------------
 
 
-class Column(IntEnum):
-    """Alternatives of a resident's choice set: the columns of ``County.choice_set``."""
-
-    OWN_VILLAGE = 0  # the clinic of the resident's village
-    OWN_TOWNSHIP = 1  # the centre of the resident's township
-    OTHER_TOWNSHIP = 2  # the nearest other township centre
-    COUNTY = 3  # the nearest county hospital
-    OUT_OF_COUNTY = 4  # the nearest out-of-county hospital
-
-
-COLUMN_TIERS = np.array(County.CHOICE_TIERS, dtype=np.int64)
-"""[Column] tier of each alternative."""
-OWN_GRASSROOTS = np.isin(np.arange(len(Column)), [Column.OWN_VILLAGE, Column.OWN_TOWNSHIP])
-"""[Column] the alternative is the resident's own village clinic or township centre."""
-ALL_COLUMNS = np.arange(len(Column))
-WITH_BEDS = np.array([c for c in Column if c != Column.OWN_VILLAGE])
-"""Columns that can admit (village clinics have no beds)."""
-
-
 class Chooser:
     """Multinomial-logit choice of a facility, and of going without care, for a county.
 
@@ -123,13 +164,14 @@ class Chooser:
         self.model = model
         self.params = model.params.choice
         county = model.county
-        choice_set = county.choice_set().astype(np.int64)
-        self.alternatives = np.ascontiguousarray(choice_set.T)
+        alternatives = choice_set(county).astype(np.int64)
+        self.alternatives = np.ascontiguousarray(alternatives.T)
         self.own_facilities = np.ascontiguousarray(
             self.alternatives[[Column.OWN_VILLAGE, Column.OWN_TOWNSHIP]])
         villages = np.arange(len(county.villages))[:, None]
-        self.travel_min = np.where(choice_set >= 0,
-                                   county.travel_min[villages, np.maximum(choice_set, 0)], np.inf)
+        self.travel_min = np.where(alternatives >= 0,
+                                   county.travel_min[villages, np.maximum(alternatives, 0)],
+                                   np.inf)
         self.fixed = {inpatient: self._fixed_utility(inpatient) for inpatient in (False, True)}
         self.taste = encounters.Taste(self.params.cost_per_100_yuan / 100,
                                       float(self.params.family_doctor), float(self.params.habit))
@@ -154,7 +196,7 @@ class Chooser:
         expected out-of-pocket).
         """
         m = self.model
-        tiers = COLUMN_TIERS[WITH_BEDS if inpatient else ALL_COLUMNS]
+        tiers = CHOICE_TIERS[WITH_BEDS if inpatient else ALL_COLUMNS]
         k, n = fac.shape
         weight = np.empty((k + (without_care is not None), n), np.float32)
         v, oop, top = weight[:k], np.empty((k, n), np.float32), np.empty(n)
@@ -200,7 +242,7 @@ class Chooser:
         tier_constant = p.inpatient_tier_constant if inpatient else p.outpatient_tier_constant
         cols = WITH_BEDS if inpatient else ALL_COLUMNS
         fac = self.alternatives[cols]
-        fixed = (tier_constant[COLUMN_TIERS[cols]][:, None]
+        fixed = (tier_constant[CHOICE_TIERS[cols]][:, None]
                  - p.travel_per_hour * self.travel_min.T[cols] / 60)
         return np.where(fac >= 0, fixed, -np.inf), np.maximum(fac, 0)
 

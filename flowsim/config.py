@@ -171,6 +171,24 @@ class SyntheticCounty(Strict):
     out_of_county_minutes: Param[Positive]
     county_hospitals: Param[Count]
 
+    @model_validator(mode="after")
+    def _every_township_and_village_inhabited(self) -> Self:
+        townships, villages = self.townships.value, self.villages.value
+        if villages < townships:
+            raise PydanticCustomError(
+                "too_few",
+                "at least one village per township (townships = {townships})",
+                {"townships": townships, "field": "villages.value", "input": villages},
+            )
+        if self.population.value < villages:
+            raise PydanticCustomError(
+                "too_few",
+                "at least one resident per village (villages = {villages})",
+                {"villages": villages, "field": "population.value",
+                 "input": self.population.value},
+            )
+        return self
+
 
 class CsvCounty(Strict):
     """A real county from two CSV files (paths relative to the scenario file)."""

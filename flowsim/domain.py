@@ -98,7 +98,7 @@ N_QUINTILES = 5
 DAYS_PER_YEAR = 365
 """Days of a year for annual rates (contributions, capitation, budgets, per-capita indicators)."""
 UNLIMITED = 10**9
-"""Outpatient slots per day and beds of an out-of-county hospital: effectively unlimited.
+"""Capacity of an out-of-county hospital (outpatient slots per day, beds): effectively unlimited.
 
 The county's residents are a negligible share of the patients of the provincial and city
 hospitals outside it, so those never turn a county patient away for lack of capacity.

@@ -13,7 +13,7 @@ import numpy as np
 
 from flowsim import encounters
 from flowsim.benefits import Claim
-from flowsim.choice import COLUMN_TIERS, WITH_BEDS, Column
+from flowsim.choice import CHOICE_TIERS, WITH_BEDS, Column
 from flowsim.domain import IS_GRASSROOTS, N_SCHEMES, Direction, Referral, Service, Tier
 from flowsim.outpatient import book_visits
 from flowsim.policy import provider_payment
@@ -231,7 +231,7 @@ class Admissions:
         hospitals = m.chooser.of(p)[WITH_BEDS]
         hospitals[m.facilities.beds[np.maximum(hospitals, 0)] == 0] = -1  # no beds: no option
         weight = m.chooser.weights(p, hospitals, sev, Service.INPATIENT,
-                                   m.params.facilities.admission_bill[COLUMN_TIERS[WITH_BEDS]],
+                                   m.params.facilities.admission_bill[CHOICE_TIERS[WITH_BEDS]],
                                    inpatient=True, emergency=emergency,
                                    without_care=m.params.choice.no_admission_constant)
         uniform = m.streams.on("choice.inpatient", m.day).random(n)

@@ -34,7 +34,8 @@ from flowsim.choice import Chooser
 from flowsim.community import Settlements
 from flowsim.config import Scenario, load_scenario, resolve
 from flowsim.counters import DayCounts, stack
-from flowsim.county import County, load_county_csv, synthetic_county
+from flowsim.county import County
+from flowsim.csv_county import load_county_csv
 from flowsim.domain import (
     CATASTROPHIC_SHARE,
     DAYS_PER_YEAR,
@@ -51,6 +52,7 @@ from flowsim.outpatient import ChronicFollowups, MinorEpisodes
 from flowsim.policy import Rules
 from flowsim.population import build_residents
 from flowsim.streams import Streams
+from flowsim.synthetic_county import generate_county
 
 PATIENT_AGENTS_UP_TO = 50_000
 """Populations up to this size get a ``Patient`` agent per resident at build; larger ones get
@@ -283,24 +285,6 @@ class RunRecord:
 def build_county(scenario: Scenario, rng: np.random.Generator) -> County:
     """The county of ``scenario``: generated, or read from its CSV files."""
     c = scenario.county
-    capacity = {
-        tier: {"outpatient_slots_per_day": getattr(scenario.facilities.capacity_per_1000
-                                                   .outpatient_slots_per_day.value, tier),
-               "beds": getattr(scenario.facilities.capacity_per_1000.beds.value, tier)}
-        for tier in ("village", "township", "county", "out_of_county")
-    }
     if c.synthetic is not None:
-        s = c.synthetic
-        return synthetic_county(
-            name=c.name, population=s.population.value, n_townships=s.townships.value,
-            n_villages=s.villages.value, radius_km=s.radius_km.value,
-            village_road_kmh=s.village_road_kmh.value, trunk_road_kmh=s.trunk_road_kmh.value,
-            out_of_county_minutes=s.out_of_county_minutes.value, capacity_per_1000=capacity,
-            n_county_hospitals=s.county_hospitals.value, rng=rng,
-        )
-    base = scenario.file.parent if scenario.file else Path.cwd()
-    return load_county_csv(
-        base / c.csv.villages.value, base / c.csv.facilities.value, name=c.name,
-        road_kmh=c.csv.road_kmh.value, detour_factor=c.csv.detour_factor.value,
-        out_of_county_minutes=c.csv.out_of_county_minutes.value,
-    )
+        return generate_county(c.name, c.synthetic, scenario.facilities.capacity_per_1000, rng)
+    return load_county_csv(c.name, c.csv, scenario.file.parent if scenario.file else Path.cwd())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowsim import encounters
-from flowsim.choice import COLUMN_TIERS, Column
+from flowsim.choice import CHOICE_TIERS, Column
 from flowsim.domain import (
     IS_IN_COUNTY,
     N_SCHEMES,
@@ -63,7 +63,7 @@ class MinorEpisodes:
         m.today.minor_episodes += np.bincount(p["scheme"], minlength=N_SCHEMES)
         fac = m.chooser.of(p)
         weight = m.chooser.weights(p, fac, severity, Service.OUTPATIENT,
-                                   self.bill[COLUMN_TIERS],
+                                   self.bill[CHOICE_TIERS],
                                    without_care=m.params.choice.no_care_constant)
         uniform = m.streams.on("choice.outpatient", m.day).random(n)
         noise = m.illness.bill_noise(2, n)
@@ -90,7 +90,7 @@ class MinorEpisodes:
         tier_of = m.facilities.tier
         n = len(ill)
         from_tier = tier_of[fac[pick, np.arange(n)]]
-        tiers = COLUMN_TIERS[:, None]
+        tiers = CHOICE_TIERS[:, None]
         allowed = higher_level(tiers, from_tier) & (
             (severity <= self.capability[tiers]) | (tiers == Tier.OUT_OF_COUNTY))
         to, _ = m.facilities.allocate(np.where(allowed, weight, 0.0), residual, fac,
@@ -163,9 +163,9 @@ class ChronicFollowups:
         village_claims = m.rules.benefits.chronic.village_claims
         village_ok = (self.remote_village[p["village"]] if village_claims == "remote"
                       else np.full(n, village_claims == "all"))
-        claims_here = (COLUMN_TIERS[:, None] != Tier.VILLAGE) | village_ok
+        claims_here = (CHOICE_TIERS[:, None] != Tier.VILLAGE) | village_ok
         service = np.where(p["certified"] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
-        bill = self.visit_fee[COLUMN_TIERS] + self.drug_cost_per_day[COLUMN_TIERS] * days
+        bill = self.visit_fee[CHOICE_TIERS] + self.drug_cost_per_day[CHOICE_TIERS] * days
         weight = m.chooser.weights(p, fac, np.zeros(n), service, bill)  # severity 0
         uniform = m.streams.on("choice.chronic", m.day).random(n)
         pick, _ = m.facilities.allocate(weight, uniform, fac, m.facilities.slots_left)

@@ -120,6 +120,16 @@ BAD = {
         "2023-13-01",
         "a date written YYYY-MM-DD",
     ),
+    "fewer villages than townships": (
+        "county:\n  synthetic:\n    villages: {value: 10}\n",
+        "county.synthetic.villages.value = 10",
+        "at least one village per township (townships = 18)",
+    ),
+    "fewer residents than villages": (
+        "county:\n  synthetic:\n    population: {value: 250}\n",
+        "county.synthetic.population.value = 250",
+        "at least one resident per village (villages = 300)",
+    ),
     "bad literal": (
         "benefits:\n  out_of_county_penalty:\n    mode: {value: percent}\n",
         "benefits.out_of_county_penalty.mode.value",
