@@ -7,7 +7,7 @@ A claim is settled in this order (``flowsim.policy.claim_for`` composes the step
    continuity), per year for outpatient pooling (``annual_deductible_left``, with the
    grassroots waiver);
 3. reimbursement rate (报销比例) on the in-catalogue part above the deductible, after the
-   non-referred out-of-region penalty (``penalised_rate``) and the family-doctor contract floor
+   penalty for care without a referral (``penalised_rate``) and the family-doctor contract floor
    (``contract_floor``);
 4. annual fund cap (封顶线);
 5. medical assistance (医疗救助) on the remaining in-catalogue self-paid part, up to its own cap
@@ -58,11 +58,12 @@ class Claim(NamedTuple):
 
 @vectorize(["float64(float64, boolean, float64, boolean)"], cache=True)
 def penalised_rate(base_rate, penalised, penalty, relative):
-    """Reimbursement rate after the non-referred out-of-region penalty (fraction).
+    """Reimbursement rate after a penalty for care without a referral (fraction).
 
-    宁医保发〔2023〕103号 一(二): non-emergency care outside the region without a referral is
-    reimbursed at the home rate "降低20%"; where ``penalised``: ``max(base_rate − penalty, 0)``
-    in rate points, or ``max(base_rate × (1 − penalty), 0)`` if ``relative``; else ``base_rate``.
+    基层首诊 (gatekeeping): e.g. 宁医保发〔2023〕103号 一(二), non-emergency care outside the
+    region without a referral is reimbursed at the home rate "降低20%"; where ``penalised``:
+    ``max(base_rate − penalty, 0)`` in rate points, or ``max(base_rate × (1 − penalty), 0)`` if
+    ``relative``; else ``base_rate``.
     """
     if not penalised:
         return base_rate

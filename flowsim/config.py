@@ -327,10 +327,13 @@ class Continuity(Strict):
     downward_waived: Param[Dated[bool]]
 
 
-class OutOfCountyPenalty(Strict):
-    """Rate cut for non-referred, non-emergency out-of-county admissions."""
+class Gatekeeping(Strict):
+    """基层首诊: a lower rate for care without a referral, by scheme × service × tier.
 
-    size: Param[Dated[Rate]]
+    Emergencies are exempt; a penalty of 1 read ``relative`` reimburses nothing.
+    """
+
+    penalty: Param[Schemes[Services[Tiers[Dated[Rate]]]]]
     mode: Param[Dated[Literal[PENALTY_MODES]]]
 
 
@@ -352,7 +355,7 @@ class BenefitsSection(Strict):
     catalogue_share: Param[Services[Tiers[Rate]]]
     grassroots_outpatient_deductible_waived: Param[Dated[bool]]
     referral_continuity: Continuity
-    out_of_county_penalty: OutOfCountyPenalty
+    gatekeeping: Gatekeeping
     chronic: Chronic
     family_doctor_min_rate: Param[Services[Dated[Rate]]]
 

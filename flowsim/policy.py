@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from flowsim import benefits, payment
 from flowsim.config import Param, Scenario, resolve
-from flowsim.domain import IS_GRASSROOTS, SCHEMES, SERVICES, Referral, Service, Tier
+from flowsim.domain import IS_GRASSROOTS, SCHEMES, SERVICES, Referral, Service
 from flowsim.population import RESIDENT_RECORD
 
 POLICY_SECTIONS = ("benefits", "assistance", "referral", "payment", "community", "fund")
@@ -192,8 +192,7 @@ def _tuple_type(name: str, fields: tuple[str, ...]) -> type:
 # -- one claim -------------------------------------------------------------------------------------
 
 _INPATIENT, _OUTPATIENT = int(Service.INPATIENT), int(Service.OUTPATIENT)
-_OUT_OF_COUNTY = int(Tier.OUT_OF_COUNTY)
-_UP = int(Referral.UP)
+_NONE = int(Referral.NONE)
 _GRASSROOTS = IS_GRASSROOTS.copy()
 
 
@@ -201,8 +200,9 @@ _GRASSROOTS = IS_GRASSROOTS.copy()
 def claim_for(t, person, encounter):
     """One encounter's claim under tables ``t`` (``Rules.tables``), composed from ``benefits``.
 
-    rate = base rate [scheme, service, tier], cut for non-referred non-emergency out-of-county
-    admissions (004 一(二)), floored for contracted residents at their grassroots facility (000 六);
+    rate = base rate [scheme, service, tier], cut by the gatekeeping penalty [scheme, service,
+    tier] for non-emergency care without a referral (基层首诊; 004 一(二) for out-of-region
+    admissions), floored for contracted residents at their grassroots facility (000 六);
     deductible due = per admission with referral continuity (001 三(一), 003, 004 二(二)) or what is
     left of the annual outpatient deductible (``person``'s deductible paid this year), waived at
     grassroots where the scenario says (000 五); fund cap = annual cap − fund paid this year;
@@ -219,12 +219,11 @@ def claim_for(t, person, encounter):
     """
     b, a = t.benefits, t.assistance
     s, tier, scheme = encounter.service, encounter.tier, person.scheme
-    rate = b.rate[scheme, s, tier]
+    unreferred = encounter.referral == _NONE and not encounter.emergency
+    rate = benefits.penalised_rate(b.rate[scheme, s, tier], unreferred,
+                                   b.gatekeeping_penalty[scheme, s, tier],
+                                   b.gatekeeping_mode == benefits.RELATIVE)
     if s == _INPATIENT:
-        penalised = (tier == _OUT_OF_COUNTY and encounter.referral != _UP
-                     and not encounter.emergency)
-        rate = benefits.penalised_rate(rate, penalised, b.out_of_county_penalty_size,
-                                       b.out_of_county_penalty_mode == benefits.RELATIVE)
         due = benefits.admission_deductible(
             b.deductible[scheme, s, tier], encounter.referral, encounter.prior_deductible_paid,
             b.referral_continuity_upward, b.referral_continuity_downward_waived)

@@ -131,8 +131,8 @@ BAD = {
         "at least one resident per village (villages = 300)",
     ),
     "bad literal": (
-        "benefits:\n  out_of_county_penalty:\n    mode: {value: percent}\n",
-        "benefits.out_of_county_penalty.mode.value",
+        "benefits:\n  gatekeeping:\n    mode: {value: percent}\n",
+        "benefits.gatekeeping.mode.value",
         "'points' or 'relative'",
     ),
 }

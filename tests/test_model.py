@@ -127,7 +127,9 @@ def test_dearer_admission_is_forgone_more_but_emergencies_always_admitted(small)
 def test_non_referral_penalty_lowers_out_of_county_admissions(small):
     # 宁医保发〔2023〕103号 一(二): non-referred non-emergency out-of-region admissions 20 % lower
     diffs = paired_difference(
-        small, {"benefits.out_of_county_penalty.size.value": 0.2}, "admission_share_out_of_county"
+        small, {"benefits.gatekeeping.penalty.value": {
+            scheme: {"inpatient": {"out_of_county": 0.2}} for scheme in ("resident", "employee")}},
+        "admission_share_out_of_county"
     )
     assert all(d < 0 for d in diffs), diffs
 

@@ -15,8 +15,8 @@ RULES = {
     "benefits.resident.outpatient.annual_cap.value": 600,
     "benefits.catalogue_share.value": {"inpatient": {"county": 0.88, "out_of_county": 0.82},
                                        "outpatient": {"village": 0.95, "county": 0.85}},
-    "benefits.out_of_county_penalty.size.value": 0.2,
-    "benefits.out_of_county_penalty.mode.value": "points",
+    "benefits.gatekeeping.penalty.value": {"resident": {"inpatient": {"out_of_county": 0.2}}},
+    "benefits.gatekeeping.mode.value": "points",
     "benefits.referral_continuity.upward.value": "difference",
     "benefits.grassroots_outpatient_deductible_waived.value": True,
     "benefits.family_doctor_min_rate.value": {"outpatient": 0.7},
@@ -98,7 +98,8 @@ def test_rule_tables_follow_the_scenario_file(rules):
     assert t.benefits.rate[Scheme.RESIDENT, Service.INPATIENT, Tier.COUNTY] == pytest.approx(0.70)
     assert t.benefits.annual_cap[Scheme.RESIDENT, Service.OUTPATIENT] == 600
     assert t.benefits.catalogue_share.shape == (len(Service), len(Tier))
-    assert t.benefits.out_of_county_penalty_size == pytest.approx(0.2)
+    assert t.benefits.gatekeeping_penalty.shape == (len(Scheme), len(Service), len(Tier))
+    assert t.benefits.gatekeeping_penalty[Scheme.RESIDENT, Service.INPATIENT, -1] == 0.2
     assert t.benefits.referral_continuity_upward == 2  # "difference": its place in the schema
     assert t.assistance.share[Poverty.DIBAO - 1] == pytest.approx(0.7)
     assert t.benefits.chronic_prescription_days == rules.benefits.chronic.prescription_days

@@ -170,8 +170,10 @@ def test_ningxia_penalty_and_township_certification():
     s = scenario("ningxia_2023_103")
     d = s.start_date
     b = s.benefits
-    assert b.out_of_county_penalty.size.on(d) == pytest.approx(0.2)
-    assert b.out_of_county_penalty.mode.on(d) == "points"  # the reading the file documents
+    penalty = b.gatekeeping.penalty.on(d)  # [scheme, service, tier]
+    assert penalty[:, INP, Tier.OUT_OF_COUNTY] == pytest.approx([0.2, 0.2])
+    assert penalty.sum() == pytest.approx(0.4)  # nothing else is penalised
+    assert b.gatekeeping.mode.on(d) == "points"  # the reading the file documents
     assert b.chronic.lowest_certifying_tier.on(d) == "township"
     assert b.chronic.village_claims.on(d) == "remote"
     assert b.referral_continuity.upward.on(d) == "difference"
@@ -190,7 +192,7 @@ def test_combined_keeps_every_document_number():
     assert b.family_doctor_min_rate.on(d)[INP] == pytest.approx(0.80)  # 000 二(六)
     assert b.referral_continuity.upward.on(d) == "first_only"  # 003 wins over difference
     assert b.referral_continuity.downward_waived.on(d) is True  # 003, 004 二(二)
-    assert b.out_of_county_penalty.size.on(d) == pytest.approx(0.2)  # 004 一(二)
+    assert b.gatekeeping.penalty.on(d)[R, INP, Tier.OUT_OF_COUNTY] == pytest.approx(0.2)  # 004
     assert b.chronic.lowest_certifying_tier.on(d) == "village"  # 002 wins over 004 township
 
 
