@@ -1,57 +1,67 @@
 """Daily counters: every visit, admission, referral and yuan of a simulated day, by axis.
 
-Axes use the codes of ``flowsim.domain``. Indicators (``flowsim.indicators``) and the tidy
-daily table (``flowsim.results``) are computed from these arrays and nothing else.
+Each counter is declared once in ``COUNTERS`` by the names of its axes (``AXES``); the day's
+arrays (``DayCounts``), the tidy daily table (``flowsim.results``) and the summed window the
+indicators read (``flowsim.indicators.Window``) follow from that declaration.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-
 import numpy as np
 
-from flowsim.domain import N_QUINTILES, Direction, Payer, Scheme, Service, Tier
+from flowsim.domain import (
+    DIRECTIONS,
+    N_QUINTILES,
+    PAYERS,
+    SCHEMES,
+    SERVICES,
+    TIERS,
+)
 
-N_T, N_S, N_K = len(Tier), len(Service), len(Scheme)
+AXES: dict[str, tuple[str, ...]] = {
+    "service": SERVICES,
+    "tier": TIERS,
+    "to_tier": TIERS,
+    "scheme": SCHEMES,
+    "payer": PAYERS,
+    "direction": DIRECTIONS,
+    "quintile": tuple(f"q{q + 1}" for q in range(N_QUINTILES)),
+}
+"""Axis name → the labels of its positions (codes of ``flowsim.domain``)."""
+
+COUNTERS: dict[str, tuple[tuple[str, ...], type, str]] = {
+    "visits": (("service", "tier", "scheme"), np.int64,
+               "outpatient visits (the inpatient row stays 0)"),
+    "admissions": (("tier", "scheme"), np.int64, "admissions, including transfers and rehab"),
+    "money": (("payer", "service", "tier", "scheme"), np.float64, "yuan by payer (Payer)"),
+    "minor_episodes": (("scheme",), np.int64, "new acute minor episodes"),
+    "no_care": (("scheme",), np.int64, "minor episodes for which no care was sought"),
+    "serious_episodes": (("scheme",), np.int64,
+                         "new acute serious episodes of residents not already in hospital"),
+    "referrals": (("direction", "tier", "to_tier"), np.int64, "referrals between tiers"),
+    "turned_away": (("tier",), np.int64, "patients who found a facility full and went elsewhere"),
+    "occupied_beds": (("tier",), np.int64, "beds occupied at the end of the day (bed-days)"),
+    "oop_by_quintile": (("quintile",), np.float64, "yuan out of pocket by income quintile"),
+    "fund_revenue": (("scheme",), np.float64, "yuan of contributions accrued to the fund"),
+    "admissions_forgone": (("scheme",), np.int64,
+                           "serious episodes not admitted by choice (应住院未住院)"),
+    "admissions_avoided": (("tier",), np.int64,
+                           "serious episodes a case-paid hospital treated as outpatients"),
+    "dip_points": (("tier",), np.float64, "DIP points earned by admissions"),
+    "dip_standard": (("tier",), np.float64, "yuan of DIP standards at the provisional value"),
+}
+"""Counter name → (axes, dtype, what it counts). Add a counter here, then increment it in the
+stage that sees it and read it in an indicator."""
 
 
-@dataclass
 class DayCounts:
-    """Counts of one simulated day. Shapes are given as axis names."""
+    """The counters of one simulated day: one zero array per ``COUNTERS`` entry, by its axes."""
 
-    visits: np.ndarray = field(default_factory=lambda: np.zeros((N_S, N_T, N_K), np.int64))
-    # [service, tier, scheme] outpatient visits (inpatient row stays 0)
-    admissions: np.ndarray = field(default_factory=lambda: np.zeros((N_T, N_K), np.int64))
-    # [tier, scheme]
-    money: np.ndarray = field(default_factory=lambda: np.zeros((len(Payer), N_S, N_T, N_K)))
-    # [Payer, service, tier, scheme] yuan
-    minor_episodes: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
-    # [scheme] new acute minor episodes
-    no_care: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
-    # [scheme] minor episodes for which the patient sought no care
-    serious_episodes: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
-    # [scheme] new acute serious episodes of residents not already in hospital
-    referrals: np.ndarray = field(
-        default_factory=lambda: np.zeros((len(Direction), N_T, N_T), np.int64))
-    # [Direction, from tier, to tier]
-    turned_away: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))
-    # [tier] patients who found a facility full and went elsewhere
-    occupied_beds: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))
-    # [tier] at the end of the day
-    oop_by_quintile: np.ndarray = field(default_factory=lambda: np.zeros(N_QUINTILES))
-    # [income quintile] yuan out of pocket
-    fund_revenue: np.ndarray = field(default_factory=lambda: np.zeros(N_K))
-    # [scheme] yuan of contributions accrued to the fund
-    admissions_forgone: np.ndarray = field(default_factory=lambda: np.zeros(N_K, np.int64))
-    # [scheme] serious episodes whose patient chose not to be admitted (应住院未住院)
-    admissions_avoided: np.ndarray = field(default_factory=lambda: np.zeros(N_T, np.int64))
-    # [tier] serious episodes a case-paid hospital treated as outpatients instead of admitting
-    dip_points: np.ndarray = field(default_factory=lambda: np.zeros(N_T))
-    # [tier] DIP points earned by admissions
-    dip_standard: np.ndarray = field(default_factory=lambda: np.zeros(N_T))
-    # [tier] yuan of DIP standards at the provisional point value
+    def __init__(self) -> None:
+        for name, (axes, dtype, _) in COUNTERS.items():
+            setattr(self, name, np.zeros(tuple(len(AXES[a]) for a in axes), dtype))
 
 
 def stack(days: list[DayCounts]) -> dict[str, np.ndarray]:
     """Stack day records into arrays with a leading day axis."""
-    return {f.name: np.stack([getattr(d, f.name) for d in days]) for f in fields(DayCounts)}
+    return {name: np.stack([getattr(d, name) for d in days]) for name in COUNTERS}

@@ -456,15 +456,20 @@ def simulate(run: Run, keep: list[str]) -> RunOutput:
 
 def window_to_json(w: indicators.Window) -> dict:
     """A counters window as plain JSON data."""
-    return {f.name: (v.tolist() if isinstance(v := getattr(w, f.name), np.ndarray) else v)
-            for f in fields(w)}
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v.tolist() if isinstance(v, np.ndarray) else v
+
+    return {f.name: plain(getattr(w, f.name)) for f in fields(w)}
 
 
 def window_from_json(data: dict) -> indicators.Window:
     """Inverse of ``window_to_json``."""
     plain = {"days", "residents", "settlement_fund_extra"}
     return indicators.Window(**{
-        k: v if k in plain else tuple(map(tuple, v)) if k == "cost_by_year" else np.asarray(v)
+        k: v if k in plain else tuple(map(tuple, v)) if k == "cost_by_year"
+        else {name: np.asarray(x) for name, x in v.items()} if k == "counts" else np.asarray(v)
         for k, v in data.items()
     })
 
@@ -641,9 +646,10 @@ def add_windows(windows: list[indicators.Window]) -> indicators.Window:
         for year, days, bill in w.cost_by_year:
             years.setdefault(year, [days, 0.0])[1] += bill
     summed = {f.name: sum(getattr(w, f.name) for w in windows) for f in fields(first)
-              if f.name not in ("days", "cost_by_year")}
+              if f.name not in ("days", "cost_by_year", "counts")}
     return indicators.Window(
         days=first.days,
+        counts={name: sum(w.counts[name] for w in windows) for name in first.counts},
         cost_by_year=tuple((y, d, b) for y, (d, b) in sorted(years.items())),
         **summed,
     )

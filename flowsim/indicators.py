@@ -31,29 +31,26 @@ from flowsim.domain import (
 
 @dataclass(frozen=True)
 class Window:
-    """Counters summed over a period (arrays as in ``flowsim.counters.DayCounts``)."""
+    """Counters summed over a period, and what the indicators need beside them.
+
+    Every counter of ``flowsim.counters.COUNTERS`` is an attribute (``w.visits``: [service, tier,
+    scheme] …; ``w.occupied_beds`` summed over days are bed-days).
+    """
 
     days: int
     residents: int
-    visits: np.ndarray  # [service, tier, scheme]
-    admissions: np.ndarray  # [tier, scheme]
-    money: np.ndarray  # [Payer, service, tier, scheme] yuan
-    minor_episodes: np.ndarray  # [scheme] new acute minor episodes
-    no_care: np.ndarray  # [scheme] minor episodes without care
-    serious_episodes: np.ndarray  # [scheme] new serious episodes (residents not in hospital)
-    referrals: np.ndarray  # [Direction, from tier, to tier]
-    turned_away: np.ndarray  # [tier]
-    bed_days: np.ndarray  # [tier] occupied bed-days
+    counts: dict[str, np.ndarray]  # counter name → array summed over the window's days
     beds: np.ndarray  # [tier] beds available
-    oop_by_quintile: np.ndarray  # [quintile] yuan
     residents_by_quintile: np.ndarray  # [quintile]
     catastrophic: np.ndarray  # [quintile] residents with catastrophic spending, summed over years
     resident_years: np.ndarray  # [quintile] residents × insurance years observed
     cost_by_year: tuple[tuple[int, int, float], ...]  # (year, days observed, total bill yuan)
-    admissions_forgone: np.ndarray  # [scheme] serious episodes not admitted by choice
-    admissions_avoided: np.ndarray  # [tier] low-severity patients treated as outpatients
-    fund_revenue: np.ndarray  # [scheme] yuan of contributions
-    settlement_fund_extra: float  # yuan the fund paid (+) or recovered (−) at 医共体 settlements
+    settlement_fund_extra: float  # yuan the fund paid (+) or recovered (−) at year-end settlements
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name != "counts" and name in self.counts:
+            return self.counts[name]
+        raise AttributeError(name)
 
     @property
     def per_year(self) -> float:
@@ -376,7 +373,7 @@ def _add_breakdowns() -> None:
 
             def occupancy_t(w: Window, t=t) -> float:
                 """Occupied bed-days / (beds × days)."""
-                return _ratio(w.bed_days[t], w.beds[t] * w.days)
+                return _ratio(w.occupied_beds[t], w.beds[t] * w.days)
 
             _indicator(
                 f"bed_occupancy_{TIERS[t]}", f"bed occupancy: {en}", f"病床使用率：{zh}", "fraction"

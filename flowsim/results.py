@@ -24,7 +24,8 @@ import pandas as pd
 
 from flowsim import indicators
 from flowsim.community import CAPITATION_COLUMNS, DIP_COLUMNS, SETTLEMENT_COLUMNS
-from flowsim.domain import DIRECTIONS, N_QUINTILES, PAYERS, SCHEMES, SERVICES, TIERS
+from flowsim.counters import AXES, COUNTERS
+from flowsim.domain import N_QUINTILES
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_atomically, write_text_atomically
 from flowsim.model import RunRecord
@@ -32,29 +33,15 @@ from flowsim.model import RunRecord
 FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements",
          "capitation_settlements")
 """Tables written by ``Results.save`` as ``<name>.parquet``."""
-Q = tuple(f"q{q + 1}" for q in range(N_QUINTILES))
-# Dimensions of each counter after the day axis: (column, labels) per axis, and the measure name.
+_COLUMN = {"payer": "measure", "direction": "measure"}
+"""Axes shown in the ``measure`` column of the daily table (the other axes keep their name)."""
 _LAYOUT = {
-    "visits": [("service", SERVICES), ("tier", TIERS), ("scheme", SCHEMES)],
-    "admissions": [("tier", TIERS), ("scheme", SCHEMES)],
-    "money": [("measure", PAYERS), ("service", SERVICES), ("tier", TIERS), ("scheme", SCHEMES)],
-    "minor_episodes": [("scheme", SCHEMES)],
-    "no_care": [("scheme", SCHEMES)],
-    "serious_episodes": [("scheme", SCHEMES)],
-    "referrals": [
-        ("measure", tuple(f"referrals_{k}" for k in DIRECTIONS)),
-        ("tier", TIERS),
-        ("to_tier", TIERS),
-    ],
-    "turned_away": [("tier", TIERS)],
-    "occupied_beds": [("tier", TIERS)],
-    "oop_by_quintile": [("quintile", Q)],
-    "fund_revenue": [("scheme", SCHEMES)],
-    "admissions_forgone": [("scheme", SCHEMES)],
-    "admissions_avoided": [("tier", TIERS)],
-    "dip_points": [("tier", TIERS)],
-    "dip_standard": [("tier", TIERS)],
+    name: [(_COLUMN.get(axis, axis),
+            tuple(f"referrals_{d}" for d in AXES[axis]) if axis == "direction" else AXES[axis])
+           for axis in axes]
+    for name, (axes, _, _) in COUNTERS.items()
 }
+"""Counter → [(column, labels) per axis after the day axis] of the tidy daily table."""
 _MEASURE = {"oop_by_quintile": "oop", "money": None, "referrals": None}
 DIMENSIONS = ("service", "tier", "to_tier", "scheme", "quintile")
 
@@ -150,7 +137,6 @@ class Results:
         n_days = d.date.nunique()
         if n_days == 0:
             raise ValueError(f"no simulated day between {start} and {end}")
-        arrays = {name: self._sum(d, name) for name in _LAYOUT}
         y = self.years  # insurance years overlapping the window
         y = y[(y.year >= d.date.min().year) & (y.year <= d.date.max().year)]
         bill = d[d.measure == "bill"].groupby(d.date.dt.year, observed=True).value.sum()
@@ -158,23 +144,11 @@ class Results:
         return indicators.Window(
             days=n_days,
             residents=self.meta["residents"],
-            visits=arrays["visits"],
-            admissions=arrays["admissions"],
-            money=arrays["money"],
-            minor_episodes=arrays["minor_episodes"],
-            no_care=arrays["no_care"],
-            serious_episodes=arrays["serious_episodes"],
-            referrals=arrays["referrals"],
-            turned_away=arrays["turned_away"],
-            bed_days=arrays["occupied_beds"],
+            counts={name: self._sum(d, name) for name in _LAYOUT},
             beds=np.asarray(self.meta["beds_by_tier"], float),
-            oop_by_quintile=arrays["oop_by_quintile"],
             residents_by_quintile=np.asarray(self.meta["residents_by_quintile"], float),
             catastrophic=y[[f"catastrophic_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
-            admissions_forgone=arrays["admissions_forgone"],
-            admissions_avoided=arrays["admissions_avoided"],
-            fund_revenue=arrays["fund_revenue"],
             settlement_fund_extra=self._settled(d, self.settlements, "fund_extra")
             + self._settled(d, self.dip_settlements, "adjustment")
             - self._settled(d, self.capitation_settlements, "returned_to_fund"),
