@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from flowsim import encounters
-from flowsim.domain import Tier
+from flowsim.domain import Service, Tier
 
 if TYPE_CHECKING:
     from flowsim.county import County
@@ -145,7 +145,7 @@ def allocate(
 
 
 class Chooser:
-    """Multinomial-logit choice of a facility, and of going without care, for a county.
+    """Nested-logit choice of whether and where to seek care, for a county.
 
     State:
         alternatives: [Column, village] facility row of each alternative (-1: none).
@@ -153,16 +153,22 @@ class Chooser:
             contracted resident's family doctor works).
         travel_min: [village, Column] minutes to each alternative (inf: none).
         fixed: {inpatient: ([column, village] tier constant − travel, [column, village] rows)}.
+        referrer: {inpatient: ``encounters.ReferralPath``} where each village gets a referral.
 
-    Utility (DESIGN.md "One episode's life", step 2): tier constant − w_travel × hours
-    − w_crowd × yesterday's load + quality × severity − cost weight × cost sensitivity × OOP
-    + family doctor + habit (``encounters.utilities``); going without care has its own constant
-    and cost weight (``encounters.going_without``).
+    Utility of a facility (``encounters.utilities``), in utils, for a stage whose cost weight is
+    β (per yuan; ``cost_per_100_yuan`` / 100 of the outpatient or inpatient service):
+    tier constant + β × (quality_yuan × quality × severity − travel_yuan_per_hour × hours)
+    − β_service × cost sensitivity × OOP − crowding × yesterday's load + family doctor + habit.
+    Money values of quality and travel are willingness to pay, converted at the stage's β.
+    Seeking care is a nest of the facilities (dissimilarity μ) beside going without, whose
+    utility is a constant that depends on no price (``encounters.care_nest``): making one
+    facility dearer moves patients to the others and, through the nest's inclusive value, a
+    little out of care, never away from the other facilities.
     """
 
     def __init__(self, model) -> None:
         self.model = model
-        self.params = model.params.choice
+        self.params = p = model.params.choice
         county = model.county
         alternatives = choice_set(county).astype(np.int64)
         self.alternatives = np.ascontiguousarray(alternatives.T)
@@ -172,9 +178,10 @@ class Chooser:
         self.travel_min = np.where(alternatives >= 0,
                                    county.travel_min[villages, np.maximum(alternatives, 0)],
                                    np.inf)
+        self.cost_per_yuan = p.cost_per_100_yuan / 100  # [service]
         self.fixed = {inpatient: self._fixed_utility(inpatient) for inpatient in (False, True)}
-        self.taste = encounters.Taste(self.params.cost_per_100_yuan / 100,
-                                      float(self.params.family_doctor), float(self.params.habit))
+        self.referrer = {inpatient: self._referrer(inpatient) for inpatient in (False, True)}
+        self.taste = encounters.Taste(self.cost_per_yuan, float(p.family_doctor), float(p.habit))
         self._outpatient_day: int | None = None  # the day ``_outpatient_table`` was built for
         self._outpatient_table: np.ndarray | None = None
 
@@ -183,44 +190,47 @@ class Chooser:
         return self.alternatives.take(records["village"], axis=1)
 
     def weights(self, records, fac, severity, service, bill, *, inpatient=False, emergency=None,
-                without_care=None) -> np.ndarray:
-        """[k (+ 1), n] logit weights of facilities ``fac`` [k, n] (and of going without care).
+                without_care=None) -> tuple[np.ndarray, np.ndarray]:
+        """Choice weights and paths for residents with ``records`` choosing among ``fac`` [k, n].
 
-        Utilities by ``encounters.utilities`` for residents with ``records`` choosing among the
-        hospitals (``WITH_BEDS``) if ``inpatient``, else every column, with the village part of
-        today (``village_utility``) and the out-of-pocket expected under today's rules for this
-        very patient; ``bill`` per alternative; ``service`` a scalar or [k, n]; ``emergency``
-        [n] (default none). Weights are exp(V − the patient's largest V). With ``without_care``
-        (the constant of no care or of not being admitted; ``service`` is then a scalar), a last
-        row weighs going without (``encounters.going_without``, with γ[service] per 100 yuan of
-        expected out-of-pocket).
+        ``fac`` are the hospitals (``WITH_BEDS`` columns) if ``inpatient``, else every column;
+        ``bill`` [k] yuan per alternative; ``service`` a scalar or [k, n]; ``emergency`` [n]
+        (default none). Within the care nest the weights are exp((V − top) / μ). With
+        ``without_care`` (the constant of no care or of not being admitted) a last row holds
+        going without, and the rows become choice probabilities (``encounters.care_nest``).
+
+        Returns:
+            (weight [k (+ 1), n] float32, referred [k, n] bool: the alternative is reached
+            through a grassroots referral, ``encounters.utilities``).
         """
         m = self.model
-        tiers = CHOICE_TIERS[WITH_BEDS if inpatient else ALL_COLUMNS]
+        cols = WITH_BEDS if inpatient else ALL_COLUMNS
+        tiers = CHOICE_TIERS[cols]
         k, n = fac.shape
         weight = np.empty((k + (without_care is not None), n), np.float32)
-        v, oop, top = weight[:k], np.empty((k, n), np.float32), np.empty(n)
+        v, top = weight[:k], np.empty(n)
+        referred = np.empty((k, n), np.bool_)
         emergency = np.zeros(n, bool) if emergency is None else emergency
         encounters.utilities(
-            m.rules.tables, records, fac, tiers, OWN_GRASSROOTS[WITH_BEDS if inpatient
-                                                               else ALL_COLUMNS],
+            m.rules.tables, records, fac, tiers, OWN_GRASSROOTS[cols],
             self.village_utility(inpatient),
-            m.facilities.quality[tiers] * self.params.quality_x_severity, severity,
-            as_column(service, (k, n), np.int8), np.asarray(bill, np.float64), emergency,
-            self.taste, v, oop, top)
+            m.facilities.quality[tiers] * self._stage_cost(inpatient) * self.params.quality_yuan,
+            severity, as_column(service, (k, n), np.int8), np.asarray(bill, np.float64),
+            emergency, self.taste, self.referrer[inpatient], v, top, referred)
+        mu = self.params.care_nest_dissimilarity
+        if mu != 1.0:
+            v /= np.float32(mu)
         np.exp(v, out=v)
         if without_care is not None:
-            gamma = self.params.care_seeking_cost_per_100_yuan[service] / 100
-            encounters.going_without(weight, oop, top, records, float(without_care),
-                                     float(gamma), emergency)
-        return weight
+            encounters.care_nest(weight, top, float(without_care), float(mu), emergency)
+        return weight, referred
 
     def village_utility(self, inpatient: bool) -> np.ndarray:
         """[alternative, village] utility shared by a village's residents today.
 
-        tier constant − w_travel × hours − w_crowd × yesterday's load (visits / slots, or
-        occupied / beds); −inf where the village has no such alternative. The outpatient table
-        depends only on yesterday's visits: built once a day.
+        tier constant − β × travel_yuan_per_hour × hours − crowding × yesterday's load (visits /
+        slots, or occupied / beds); −inf where the village has no such alternative. The
+        outpatient table depends only on yesterday's visits: built once a day.
         """
         if inpatient:
             return self._village_table(True)
@@ -228,6 +238,10 @@ class Chooser:
             self._outpatient_day = self.model.day
             self._outpatient_table = self._village_table(False)
         return self._outpatient_table
+
+    def _stage_cost(self, inpatient: bool) -> float:
+        """β per yuan at which the stage's money values (travel, quality) become utils."""
+        return float(self.cost_per_yuan[Service.INPATIENT if inpatient else Service.OUTPATIENT])
 
     def _village_table(self, inpatient: bool) -> np.ndarray:
         f = self.model.facilities
@@ -237,14 +251,32 @@ class Chooser:
         return fixed - self.params.crowding * load[fac]
 
     def _fixed_utility(self, inpatient: bool) -> tuple[np.ndarray, np.ndarray]:
-        """(tier constant − w_travel × hours, −inf where missing; facility, 0 where missing)."""
+        """(tier constant − travel, −inf where missing; facility, 0 where missing)."""
         p = self.params
         tier_constant = p.inpatient_tier_constant if inpatient else p.outpatient_tier_constant
         cols = WITH_BEDS if inpatient else ALL_COLUMNS
         fac = self.alternatives[cols]
-        fixed = (tier_constant[CHOICE_TIERS[cols]][:, None]
-                 - p.travel_per_hour * self.travel_min.T[cols] / 60)
+        travel = self._stage_cost(inpatient) * p.travel_yuan_per_hour / 60  # utils per minute
+        fixed = tier_constant[CHOICE_TIERS[cols]][:, None] - travel * self.travel_min.T[cols]
         return np.where(fac >= 0, fixed, -np.inf), np.maximum(fac, 0)
+
+    def _referrer(self, inpatient: bool) -> encounters.ReferralPath:
+        """Each village's grassroots referrer: its clinic, else its township centre.
+
+        Burden = β × travel_yuan_per_hour × (minutes there / 60 + referral_visit_hours).
+        """
+        p = self.params
+        clinic = self.alternatives[Column.OWN_VILLAGE]
+        column = np.where(clinic >= 0, Column.OWN_VILLAGE, Column.OWN_TOWNSHIP)
+        villages = np.arange(clinic.size)
+        facility = self.alternatives[column, villages]
+        tier = np.where(facility >= 0, CHOICE_TIERS[column], -1).astype(np.int64)
+        hours = self.travel_min[villages, column] / 60 + p.referral_visit_hours
+        burden = self._stage_cost(inpatient) * p.travel_yuan_per_hour * hours
+        bill = self.model.params.facilities.outpatient_bill[np.maximum(tier, 0)]
+        return encounters.ReferralPath(facility.astype(np.int64), tier,
+                                       np.ascontiguousarray(bill, np.float64),
+                                       np.where(facility >= 0, burden, np.inf))
 
 
 def as_column(x, shape, dtype) -> np.ndarray:

@@ -278,21 +278,23 @@ class IllnessSection(Strict):
     serious_episodes_per_year: Param[AgeBands[NonNeg]]
     minor_severity_beta: Param[tuple[Positive, Positive]]
     serious_severity_beta: Param[tuple[Positive, Positive]]
+    chronic_severity_beta: Param[tuple[Positive, Positive]]
     emergency_share: Param[Rate]
 
 
 class ChoiceSection(Strict):
-    """Multinomial-logit facility choice: utility coefficients."""
+    """Nested-logit choice of whether and where to seek care: utility coefficients."""
 
     outpatient_tier_constant: Param[Tiers[Utility]]
     inpatient_tier_constant: Param[Tiers[Utility]]
     no_care_constant: Param[Utility]
     no_admission_constant: Param[Utility]
+    care_nest_dissimilarity: Param[Annotated[float, Field(gt=0, le=1)]]
     cost_per_100_yuan: Param[Services[NonNeg]]
-    care_seeking_cost_per_100_yuan: Param[Services[NonNeg]]
     income_elasticity: Param[NonNeg]
-    travel_per_hour: Param[NonNeg]
-    quality_x_severity: Param[NonNeg]
+    travel_yuan_per_hour: Param[NonNeg]
+    quality_yuan: Param[NonNeg]
+    referral_visit_hours: Param[NonNeg]
     crowding: Param[NonNeg]
     family_doctor: Param[NonNeg]
     habit: Param[NonNeg]

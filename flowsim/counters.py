@@ -49,6 +49,15 @@ COUNTERS: dict[str, tuple[tuple[str, ...], type, str]] = {
                            "serious episodes a case-paid hospital treated as outpatients"),
     "dip_points": (("tier",), np.float64, "DIP points earned by admissions"),
     "dip_standard": (("tier",), np.float64, "yuan of DIP standards at the provisional value"),
+    "first_contact": (("tier",), np.int64,
+                      "episodes that sought care (minor, or serious and admitted) by the tier of "
+                      "their first contact (a referral visit, or the facility itself)"),
+    "gatekeeping_referrals": (("service", "tier"), np.int64,
+                              "referral visits at a grassroots facility (基层首诊), by the service "
+                              "and tier they refer to"),
+    "bypass": (("service", "tier"), np.int64,
+               "visits and admissions at a tier penalised without a referral, made without one "
+               "(emergencies excepted)"),
 }
 """Counter name → (axes, dtype, what it counts). Add a counter here, then increment it in the
 stage that sees it and read it in an indicator."""

@@ -34,11 +34,17 @@ class Scheme(IntEnum):
 
 
 class Referral(IntEnum):
-    """Referral status of a claim: none, upward (上转), downward (下转)."""
+    """How the patient came: no referral, a transfer, or a grassroots referral.
+
+    A transfer up (上转) or down (下转) moves an inpatient; GRASSROOTS is a referral written by a
+    grassroots facility after an outpatient visit there (基层首诊 转诊). Any referral exempts the
+    claim from the gatekeeping penalty; deductible continuity applies to transfers only.
+    """
 
     NONE = 0
     UP = 1
     DOWN = 2
+    GRASSROOTS = 3
 
 
 class Poverty(IntEnum):

@@ -27,7 +27,7 @@ from flowsim.domain import Payer, Referral, Service
 from flowsim.policy import ENCOUNTER, claim_for
 
 _OUTPATIENT = int(Service.OUTPATIENT)
-_NONE, _UP = int(Referral.NONE), int(Referral.UP)
+_NONE, _GRASSROOTS = int(Referral.NONE), int(Referral.GRASSROOTS)
 _BILL, _FUND, _ASSISTANCE, _PATIENT, _FUND_PAID = (int(p) for p in Payer)
 
 
@@ -51,6 +51,15 @@ class Taste(NamedTuple):
     cost_per_yuan: np.ndarray  # [service] utils per yuan of out-of-pocket (× cost sensitivity)
     family_doctor: float  # utils at the contracted resident's own grassroots facility
     habit: float  # utils at the tier of the resident's last encounter
+
+
+class ReferralPath(NamedTuple):
+    """Where each village's residents get a referral (基层首诊), for ``utilities``."""
+
+    facility: np.ndarray  # [village] row of the grassroots facility that refers (-1: none)
+    tier: np.ndarray  # [village] its tier (-1: none)
+    bill: np.ndarray  # [village] yuan: the bill of an ordinary outpatient visit there
+    burden: np.ndarray  # [village] utils: travel there and the visit's time
 
 
 class Books(NamedTuple):
@@ -83,32 +92,41 @@ def gather(records, rows):
 
 @njit(cache=True)
 def utilities(t, records, fac, tiers, own, village_part, quality_term, severity, service, bill,
-              emergency, taste, v, oop, top):
-    """Utilities relative to the best alternative, and expected out-of-pocket.
+              emergency, taste, referrer, v, top, referred):
+    """Utilities relative to the best alternative, and which alternatives go through a referral.
 
-    ``v`` [k, n] = V − ``top`` [n] (top = the patient's largest V); ``oop`` [k, n] in yuan.
+    ``v`` [k, n] = V − ``top`` [n] (top = the patient's largest V).
 
-    V = village part [alternative, village] (tier constant − travel − crowding)
+    V_direct = village part [alternative, village] (tier constant − travel − crowding)
         + quality_term [k] × severity [n] − taste.cost_per_yuan[service] × cost sensitivity × OOP
         + taste.family_doctor [own grassroots facility, contracted]
         + taste.habit [tier used last time];
     OOP = ``claim_for``'s patient part of ``bill`` [k] under tables ``t`` for resident
     ``records[i]`` at the alternative's tier ``tiers`` [k], today's accumulators, no referral.
-    ``fac`` [k, n] < 0 marks an alternative the patient lacks (V = −inf, OOP = 0; top = −inf
-    if every one is); ``service`` [k, n] is each alternative's benefit category,
-    ``emergency`` [n] bool.
+
+    Where the tier's gatekeeping penalty applies (基层首诊: scheme, service and tier penalised, not
+    an emergency) and the patient's village has a grassroots ``referrer`` at a lower level, the
+    alternative can also be reached through a referral: first a visit there (``referrer``:
+    ``ReferralPath``), then the alternative as ``Referral.GRASSROOTS``, unpenalised:
+    V_referred = V_direct with the referred claim's OOP − taste.cost_per_yuan[outpatient] ×
+    cost sensitivity × OOP of the referral visit − the referrer's burden (travel and visit time).
+    V = max(V_direct, V_referred): the patient takes the better path (``referred`` [k, n]).
+    ``fac`` [k, n] < 0 marks an alternative the patient lacks (V = −inf; top = −inf if every one
+    is); ``service`` [k, n] is each alternative's benefit category, ``emergency`` [n] bool.
     """
     k, n = fac.shape
     encounter = np.zeros(1, ENCOUNTER)[0]
     for i in range(n):
         rec = records[i]
         encounter.emergency = emergency[i]
+        encounter.referral = _NONE
         patient = 0.0
         best = -np.inf
+        via = _referral_visit_cost(t, rec, taste, referrer, encounter)  # utils; inf: no path
         for j in range(k):
+            referred[j, i] = False
             if fac[j, i] < 0:
                 v[j, i] = -np.inf
-                oop[j, i] = 0.0
                 continue
             s = service[j, i]
             contracted_here = own[j] and rec.contracted
@@ -116,19 +134,27 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
                                 and bill[j] == bill[j - 1] and s == service[j - 1, i]
                                 and contracted_here == (own[j - 1] and rec.contracted))
             # e.g. the own and the nearest other township centre of a resident without contract
+            encounter.bill = bill[j]
+            encounter.service = s
+            encounter.tier = tiers[j]
+            encounter.contracted_here = contracted_here
             if not same_as_previous:
-                encounter.bill = bill[j]
-                encounter.service = s
-                encounter.tier = tiers[j]
-                encounter.contracted_here = contracted_here
                 _, _, _, _, patient = claim_for(t, rec, encounter)
-            oop[j, i] = patient
-            u = (village_part[j, rec.village] + quality_term[j] * severity[i]
-                 - taste.cost_per_yuan[s] * rec.cost_sensitivity * patient)
+            weight = taste.cost_per_yuan[s] * rec.cost_sensitivity
+            u = (village_part[j, rec.village] + quality_term[j] * severity[i] - weight * patient)
             if contracted_here:
                 u += taste.family_doctor
             if rec.last_tier == tiers[j]:
                 u += taste.habit
+            if (via < np.inf and t.benefits.gatekeeping_penalty[rec.scheme, s, tiers[j]] > 0.0
+                    and tiers[j] > referrer.tier[rec.village] and not emergency[i]):
+                encounter.referral = _GRASSROOTS
+                _, _, _, _, referred_oop = claim_for(t, rec, encounter)
+                encounter.referral = _NONE
+                through = u + weight * (patient - referred_oop) - via
+                if through > u:
+                    u = through
+                    referred[j, i] = True
             v[j, i] = u
             best = max(best, u)
         top[i] = best
@@ -138,35 +164,58 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
 
 
 @njit(cache=True)
-def going_without(weight, oop, top, records, constant, care_seeking, emergency):
-    """Logit weight of going without care (no care, or not being admitted): ``weight``'s last row.
+def _referral_visit_cost(t, rec, taste, referrer, encounter):
+    """Utils lost to a referral visit at the village's grassroots referrer (inf: none there).
 
-    ``weight`` [k + 1, n] holds in rows < k the facilities' exp(V − top) (``utilities``), which
-    are rescaled here so that each patient's largest weight is 1. V_without = ``constant`` +
-    ``care_seeking`` × cost sensitivity × E[OOP], where E[OOP] = Σ_j w_j OOP_j / Σ_j w_j is the
-    out-of-pocket the patient expects if they seek care (``oop`` [k, n]); not an option (weight
-    0) in an ``emergency`` [n].
+    OOP of an ordinary outpatient visit there (its bill ``referrer.bill``) × the outpatient cost
+    weight × cost sensitivity + ``referrer.burden`` (travel and the visit's time).
     """
-    k, n = oop.shape
+    village = rec.village
+    if referrer.tier[village] < 0:
+        return np.inf
+    visit = np.zeros(1, ENCOUNTER)[0]
+    visit.bill = referrer.bill[village]
+    visit.service = _OUTPATIENT
+    visit.tier = referrer.tier[village]
+    visit.contracted_here = rec.contracted
+    _, _, _, _, patient = claim_for(t, rec, visit)
+    return taste.cost_per_yuan[_OUTPATIENT] * rec.cost_sensitivity * patient + referrer.burden[
+        village]
+
+
+@njit(cache=True)
+def care_nest(weight, top, constant, dissimilarity, emergency):
+    """Nested logit of seeking care, in place on ``weight`` [k + 1, n].
+
+    Rows < k are the facilities', the last row going without care (no care, or not being
+    admitted). On entry rows < k hold w_j = exp((V_j − top) / μ), μ = ``dissimilarity`` in
+    (0, 1]. With S = Σ_j w_j, the care nest's inclusive value is IV = top + μ log S and
+    P(care) = 1 / (1 + exp(V₀ − IV)), V₀ = ``constant`` (a utility that depends on no price).
+    On exit the rows are P(care) × w_j / S and 1 − P(care): each patient's choice probabilities.
+    In an ``emergency`` [n] going without is not an option; with no facility it is the only one.
+    """
+    k = weight.shape[0] - 1
+    n = weight.shape[1]
     for i in range(n):
+        total = 0.0
+        for j in range(k):
+            total += weight[j, i]
         if emergency[i]:
             weight[k, i] = 0.0
             continue
-        total = 0.0
-        expected = 0.0
-        for j in range(k):
-            total += weight[j, i]
-            expected += weight[j, i] * oop[j, i]
-        if total > 0.0:
-            expected /= total
-        relative = constant + care_seeking * records[i].cost_sensitivity * expected - top[i]
-        if relative > 0.0:
-            scale = np.exp(-relative)  # 0 when no facility is available (top = −inf)
-            for j in range(k):
-                weight[j, i] *= scale
+        if total <= 0.0:
             weight[k, i] = 1.0
+            continue
+        x = constant - top[i] - dissimilarity * np.log(total)  # V₀ − IV
+        if x > 0.0:
+            without = 1.0 / (1.0 + np.exp(-x))
         else:
-            weight[k, i] = np.exp(relative)
+            e = np.exp(x)
+            without = e / (1.0 + e)
+        scale = (1.0 - without) / total
+        for j in range(k):
+            weight[j, i] *= scale
+        weight[k, i] = without
 
 
 @njit(cache=True)

@@ -27,7 +27,8 @@ class Illness:
 
     State:
         rates: {kind: [age band] episodes per person-year}.
-        severity_beta: {kind: (a, b)} of the Beta distribution of severity (0–1).
+        severity_beta: {kind: (a, b)} of the Beta distribution of severity (0–1), for the acute
+            kinds and for 两病 follow-ups ("chronic": how the patient is doing that day).
         noise_table: [NOISE_GRID] mean-one bill multipliers (``bill_noise_table``).
     """
 
@@ -35,7 +36,8 @@ class Illness:
         self.model = model
         p = model.params.illness
         self.rates = {"minor": p.minor_episodes_per_year, "serious": p.serious_episodes_per_year}
-        self.severity_beta = {"minor": p.minor_severity_beta, "serious": p.serious_severity_beta}
+        self.severity_beta = {"minor": p.minor_severity_beta, "serious": p.serious_severity_beta,
+                              "chronic": p.chronic_severity_beta}
         self.noise_table = bill_noise_table(model.params.facilities.bill_dispersion)
 
     def new_episodes(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +54,13 @@ class Illness:
         per_day = np.asarray(self.rates[kind], np.float64) / float(DAYS_PER_YEAR)
         intensity = np.cumsum(per_day * size)
         rows = _resident_at(rng.random(rng.poisson(intensity[-1])), intensity, per_day, start)
-        u = m.streams.on(f"severity.{kind}", m.day).random(len(rows))
-        return rows, beta_by_table(*self.severity_beta[kind], u)
+        return rows, self.severity(kind, len(rows))
+
+    def severity(self, kind: str, n: int) -> np.ndarray:
+        """Severity (0–1) of ``n`` of today's episodes of ``kind``: Beta by ``beta_by_table``."""
+        m = self.model
+        u = m.streams.on(f"severity.{kind}", m.day).random(n)
+        return beta_by_table(*self.severity_beta[kind], u)
 
     def bill_noise(self, k: int, n: int) -> np.ndarray:
         """[k, n] mean-one lognormal multipliers of bills (``bill_noise_table``), float32."""

@@ -15,7 +15,7 @@ from flowsim import encounters
 from flowsim.benefits import Claim
 from flowsim.choice import CHOICE_TIERS, WITH_BEDS, Column
 from flowsim.domain import IS_GRASSROOTS, N_SCHEMES, Direction, Referral, Service, Tier
-from flowsim.outpatient import book_visits
+from flowsim.outpatient import book_visits, take_paths
 from flowsim.policy import provider_payment
 
 MAX_STAY_DAYS = 120
@@ -230,26 +230,31 @@ class Admissions:
         forgo = len(WITH_BEDS)  # the extra alternative after the hospitals
         hospitals = m.chooser.of(p)[WITH_BEDS]
         hospitals[m.facilities.beds[np.maximum(hospitals, 0)] == 0] = -1  # no beds: no option
-        weight = m.chooser.weights(p, hospitals, sev, Service.INPATIENT,
-                                   m.params.facilities.admission_bill[CHOICE_TIERS[WITH_BEDS]],
-                                   inpatient=True, emergency=emergency,
-                                   without_care=m.params.choice.no_admission_constant)
+        weight, referred = m.chooser.weights(
+            p, hospitals, sev, Service.INPATIENT,
+            m.params.facilities.admission_bill[CHOICE_TIERS[WITH_BEDS]], inpatient=True,
+            emergency=emergency, without_care=m.params.choice.no_admission_constant)
         uniform = m.streams.on("choice.inpatient", m.day).random(n)
         pick, _ = m.facilities.allocate(weight, uniform, hospitals, free)
         m.today.admissions_forgone += np.bincount(scheme[pick == forgo], minlength=N_SCHEMES)
         rows = np.flatnonzero((pick >= 0) & (pick != forgo))
         chosen = hospitals[pick[rows], rows]
-        rows, chosen = self._treat_as_outpatients(ill, sev, emergency, u_avoid, rows, chosen)
-        return dict(res=ill[rows], fac=chosen, severity=sev[rows],
-                    referral=np.full(len(rows), Referral.NONE),
+        via = referred[pick[rows], rows]
+        first = take_paths(m, ill[rows], p[rows], Service.INPATIENT, m.facilities.tier[chosen],
+                           via, emergency=emergency[rows])
+        m.today.first_contact += np.bincount(first, minlength=len(Tier))
+        referral = np.where(via, Referral.GRASSROOTS, Referral.NONE)
+        rows, chosen, referral = self._treat_as_outpatients(ill, sev, emergency, u_avoid, rows,
+                                                            chosen, referral)
+        return dict(res=ill[rows], fac=chosen, severity=sev[rows], referral=referral,
                     prior_deductible=np.zeros(len(rows)), emergency=emergency[rows],
                     u_los=u_los[rows], u_rehab=u_rehab[rows])
 
-    def _treat_as_outpatients(self, ill, sev, emergency, u_avoid, rows, chosen):
+    def _treat_as_outpatients(self, ill, sev, emergency, u_avoid, rows, chosen, referral):
         """A case-paid hospital treats some low-severity patients as outpatients instead.
 
-        Provider response (``responses.case_payment_*``); returns the rows still admitted and
-        their hospitals.
+        Provider response (``responses.case_payment_*``); returns the rows still admitted, their
+        hospitals and referral codes.
         """
         m = self.model
         tier = m.facilities.tier[chosen]
@@ -257,8 +262,8 @@ class Admissions:
                  & (sev[rows] < m.params.responses.case_payment_outpatient_below)
                  & (u_avoid[rows] < m.params.responses.case_payment_avoided_admissions))
         if not avoid.any():
-            return rows, chosen
+            return rows, chosen, referral
         m.today.admissions_avoided += np.bincount(tier[avoid], minlength=len(Tier))
         book_visits(m, ill[rows[avoid]], chosen[avoid], Service.OUTPATIENT,
-                    m.params.facilities.outpatient_bill[tier[avoid]])
-        return rows[~avoid], chosen[~avoid]
+                    m.params.facilities.outpatient_bill[tier[avoid]], referral[avoid])
+        return rows[~avoid], chosen[~avoid], referral[~avoid]

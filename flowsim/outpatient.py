@@ -39,12 +39,42 @@ def _repeat(x, n: int) -> np.ndarray:
     return np.full(n, x, np.int64) if np.ndim(x) == 0 else np.ascontiguousarray(x, np.int64)
 
 
+def take_paths(model, rows, records, service, tier, referred, emergency=None, noise=None):
+    """Book the grassroots referral visits of the patients who chose a referral path (基层首诊).
+
+    Patients ``rows`` (residents, with ``records``) go on to ``service`` [n] at ``tier`` [n];
+    ``referred`` [n] marks those who first visit their village's referrer
+    (``Chooser.referrer``): an ordinary outpatient visit there, booked before the care it refers
+    to (bill × ``noise`` [n] if given). Counts the referral visits and the bypass: care at a tier
+    penalised without a referral, without one and not in an ``emergency``.
+
+    Returns:
+        [n] the tier of each patient's first contact (the referrer's, or ``tier``).
+    """
+    m = model
+    n = len(rows)
+    service = _repeat(service, n)
+    referrer = m.chooser.referrer[False]
+    village = records["village"]
+    if referred.any():
+        at = village[referred]
+        bill = referrer.bill[at] * (1.0 if noise is None else noise[referred])
+        book_visits(m, rows[referred], referrer.facility[at], Service.OUTPATIENT, bill)
+        np.add.at(m.today.gatekeeping_referrals, (service[referred], tier[referred]), 1)
+    penalised = m.rules.tables.benefits.gatekeeping_penalty[records["scheme"], service, tier] > 0
+    urgent = np.zeros(n, bool) if emergency is None else emergency
+    bypass = penalised & ~referred & ~urgent
+    np.add.at(m.today.bypass, (service[bypass], tier[bypass]), 1)
+    return np.where(referred, referrer.tier[village], tier)
+
+
 class MinorEpisodes:
     """Acute minor illness: an outpatient visit or no care, and a referral up if needed.
 
     A patient chooses among their choice set and no care (``Chooser.weights`` with the no-care
-    constant). A facility that cannot treat the episode's severity refers the patient up: they
-    choose, by the same utilities and their residual draw, a higher tier that can (or outside).
+    constant), through a grassroots referral where that pays (``take_paths``). A facility that
+    cannot treat the episode's severity refers the patient up: they choose, by the same
+    utilities and their residual draw, a higher tier that can (or outside).
     """
 
     def __init__(self, model) -> None:
@@ -62,11 +92,11 @@ class MinorEpisodes:
         p = encounters.gather(m.residents.table, ill)
         m.today.minor_episodes += np.bincount(p["scheme"], minlength=N_SCHEMES)
         fac = m.chooser.of(p)
-        weight = m.chooser.weights(p, fac, severity, Service.OUTPATIENT,
-                                   self.bill[CHOICE_TIERS],
-                                   without_care=m.params.choice.no_care_constant)
+        weight, referred = m.chooser.weights(p, fac, severity, Service.OUTPATIENT,
+                                             self.bill[CHOICE_TIERS],
+                                             without_care=m.params.choice.no_care_constant)
         uniform = m.streams.on("choice.outpatient", m.day).random(n)
-        noise = m.illness.bill_noise(2, n)
+        noise = m.illness.bill_noise(3, n)
         no_care = len(fac)  # the extra alternative after the facilities
         pick, residual = m.facilities.allocate(weight, uniform, fac, m.facilities.slots_left)
         seen = (pick >= 0) & (pick != no_care)
@@ -74,7 +104,12 @@ class MinorEpisodes:
         rows = np.flatnonzero(seen)
         chosen = fac[pick[rows], rows]
         tier = m.facilities.tier[chosen]
-        book_visits(m, ill[rows], chosen, Service.OUTPATIENT, self.bill[tier] * noise[0, rows])
+        via = referred[pick[rows], rows]
+        first = take_paths(m, ill[rows], p[rows], Service.OUTPATIENT, tier, via,
+                           noise=noise[2, rows])
+        m.today.first_contact += np.bincount(first, minlength=len(Tier))
+        book_visits(m, ill[rows], chosen, Service.OUTPATIENT, self.bill[tier] * noise[0, rows],
+                    np.where(via, Referral.GRASSROOTS, Referral.NONE))
         need = rows[severity[rows] > self.capability[tier]]
         if len(need):
             self._refer_up(ill[need], fac[:, need], pick[need], severity[need],
@@ -113,7 +148,8 @@ class ChronicFollowups:
 
     A follow-up is a visit with chronic (门诊慢特病) benefits where the patient is certified and
     the tier may claim them; village clinics claim only where the scenario says (004 village
-    pilot). In hospital on the day, the refill is skipped. Follow-ups weigh quality at severity 0.
+    pilot). In hospital on the day, the refill is skipped. Patients weigh quality by how they
+    are doing that day (``illness.chronic_severity_beta``).
     """
 
     def __init__(self, model) -> None:
@@ -166,9 +202,14 @@ class ChronicFollowups:
         claims_here = (CHOICE_TIERS[:, None] != Tier.VILLAGE) | village_ok
         service = np.where(p["certified"] & claims_here, Service.CHRONIC, Service.OUTPATIENT)
         bill = self.visit_fee[CHOICE_TIERS] + self.drug_cost_per_day[CHOICE_TIERS] * days
-        weight = m.chooser.weights(p, fac, np.zeros(n), service, bill)  # severity 0
+        weight, referred = m.chooser.weights(p, fac, m.illness.severity("chronic", n), service,
+                                             bill)
         uniform = m.streams.on("choice.chronic", m.day).random(n)
         pick, _ = m.facilities.allocate(weight, uniform, fac, m.facilities.slots_left)
         rows = np.flatnonzero(pick >= 0)
         col = pick[rows]
-        book_visits(m, due[rows], fac[col, rows], service[col, rows], bill[col])
+        chosen = fac[col, rows]
+        via = referred[col, rows]
+        take_paths(m, due[rows], p[rows], service[col, rows], m.facilities.tier[chosen], via)
+        book_visits(m, due[rows], chosen, service[col, rows], bill[col],
+                    np.where(via, Referral.GRASSROOTS, Referral.NONE))
