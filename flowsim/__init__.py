@@ -6,6 +6,7 @@ from flowsim.errors import InputError
 from flowsim.experiments import ExperimentResults, compare, run_experiment
 from flowsim.model import CountyModel
 from flowsim.results import Results
+from flowsim.version import VERSION
 
 __all__ = [
     "CountyModel",
@@ -18,4 +19,4 @@ __all__ = [
     "run",
     "run_experiment",
 ]
-__version__ = "0.1.0"
+__version__ = VERSION

@@ -6,15 +6,10 @@ for Mesa's AgentSet tools (``model.agents_by_type[CountyHospital]``, ``.agg``, `
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 
 from flowsim.domain import TIERS, Tier
 from flowsim.encounters import Total
-
-if TYPE_CHECKING:
-    from flowsim.model import CountyModel
 
 
 class Facility(mesa.Agent):
@@ -22,7 +17,7 @@ class Facility(mesa.Agent):
 
     tier: Tier
 
-    def __init__(self, model: CountyModel, row: int) -> None:
+    def __init__(self, model: mesa.Model, row: int) -> None:
         super().__init__(model)
         self.row = row
         spec = model.county.facilities.iloc[row]
@@ -88,7 +83,7 @@ FACILITY_CLASSES: dict[Tier, type[Facility]] = {
 class Patient(mesa.Agent):
     """A resident: holds its row in the model's resident arrays and reads its state from them."""
 
-    def __init__(self, model: CountyModel, row: int) -> None:
+    def __init__(self, model: mesa.Model, row: int) -> None:
         super().__init__(model)
         self.row = row
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +22,8 @@ from flowsim import experiments, indicators
 from flowsim.api import run as run_scenario
 from flowsim.config import load_scenario
 from flowsim.errors import InputError
+from flowsim.formats import number
+from flowsim.labels import text
 from flowsim.report import write_report
 from flowsim.results import Results
 
@@ -191,7 +192,7 @@ def _execute(plan: experiments.Plan, workers: int | None, dask: str | None,
                                           on_run=lambda _: progress.advance(task))
     for table in experiment_tables(results):
         console.print(table)
-    console.print(f"wrote {plan.out}/: indicators, monthly, summary, differences"
+    console.print(f"wrote {plan.out}/: " + ", ".join(experiments.SUMMARIES)
                   + (", sensitivity" if results.sensitivity is not None else "")
                   + " (.parquet), experiment.json and runs/")
     if report:
@@ -213,17 +214,22 @@ def experiment_tables(results: experiments.ExperimentResults) -> list[Table]:
 
     def cell(variant: str, name: str) -> str:
         unit = indicators.INDICATORS[name].unit
-        text = _ci(s[(s.variant == variant) & (s.indicator == name)], "mean", "ci_low", "ci_high",
-                   unit)
+        mean = s[(s.variant == variant) & (s.indicator == name)]
+        if mean.empty:
+            return "n/a"
+        r = mean.iloc[0]
+        shown = number(r["mean"], unit, interval=(r.ci_low, r.ci_high))
         diff = d[(d.variant == variant) & (d.indicator == name)]
         if not diff.empty:
-            text += "\nΔ " + _ci(diff, "diff_mean", "diff_ci_low", "diff_ci_high", unit, sign=True)
-        return text
+            r = diff.iloc[0]
+            shown += "\nΔ " + number(r.diff_mean, unit, interval=(r.diff_ci_low, r.diff_ci_high),
+                                     sign=True)
+        return shown
 
     if len(variants) <= 6:  # indicators down, variants across
         table = Table(title=title, title_justify="left")
-        table.add_column("indicator")
-        table.add_column("指标")
+        table.add_column(text("word.indicator", "en"))
+        table.add_column(text("word.indicator", "zh"))
         for v in variants:
             table.add_column(v, justify="right")
         for name in kept:
@@ -248,7 +254,7 @@ def experiment_tables(results: experiments.ExperimentResults) -> list[Table]:
         main, conf = ("mu_star", "mu_star_conf") if morris else ("ST", "ST_conf")
         table = Table(title=f"sensitivity ({sens.method.iloc[0]}): {main} ± 95 % "
                       "half-width per parameter", title_justify="left")
-        table.add_column("indicator")
+        table.add_column(text("word.indicator", "en"))
         params = list(dict.fromkeys(sens.parameter))
         for p in params:
             table.add_column(p, justify="right")
@@ -260,22 +266,6 @@ def experiment_tables(results: experiments.ExperimentResults) -> list[Table]:
                           *(f"{rows.at[p, main]:.3g} ± {rows.at[p, conf]:.2g}" for p in params))
         tables.append(table)
     return tables
-
-
-def _ci(rows, mean: str, low: str, high: str, unit: str, sign: bool = False) -> str:
-    """'mean [low, high]' in the indicator's unit (fractions as %; differences as points)."""
-    if rows.empty or not math.isfinite(rows.iloc[0][mean]):
-        return "n/a"
-    r = rows.iloc[0]
-    scale, suffix = (100, " pts" if sign else " %") if unit.startswith("fraction") else (1, "")
-    m, lo, hi = (scale * r[k] for k in (mean, low, high))
-    size = max(abs(m), abs(lo) if math.isfinite(lo) else 0)
-    digits = ",.0f" if size >= 100 else ".1f" if size >= 10 or scale == 100 else (
-        ".2f" if size >= 1 else ".3f")
-    text = f"{m:{'+' if sign else ''}{digits}}"
-    if math.isfinite(lo):
-        text += f" [{lo:{digits}}, {hi:{digits}}]"
-    return text + suffix
 
 
 @app.command()
@@ -329,18 +319,18 @@ def calibration_tables(fit) -> Table:
                        f"[{p.bounds[0]:g}, {p.bounds[1]:g}]", f"{a:.4g}", f"{b:.4g}")
     table = Table(title=f"target vs achieved ({fit.spec.file}, mean and 95 % interval over "
                   f"{len(fit.spec.runs.seeds)} seeds)", title_justify="left")
-    for col in ("indicator", "指标", "target", "start", "achieved", "95 % interval",
-                "error / tol.", "fit"):
-        table.add_column(col, justify="left" if col in ("indicator", "指标", "fit") else "right")
+    labels = (text("word.indicator", "en"), text("word.indicator", "zh"))
+    for col in (*labels, "target", "start", "achieved", "95 % interval", "error / tol.", "fit"):
+        table.add_column(col, justify="left" if col in (*labels, "fit") else "right")
     for name, t in fit.spec.targets.items():
         ind = indicators.INDICATORS[name]
         achieved = fit.achieved[name]
         lo, hi = achieved.interval()
         table.add_row(
             ind.label_en, ind.label_zh,
-            f"{_fmt3(t.value, ind.unit)} ± {_fmt3(t.band, ind.unit)}",
-            _fmt3(fit.start_achieved[name].mean, ind.unit), _fmt3(achieved.mean, ind.unit),
-            f"[{_fmt3(lo, ind.unit)}, {_fmt3(hi, ind.unit)}]",
+            f"{number(t.value, ind.unit)} ± {number(t.band, ind.unit)}",
+            number(fit.start_achieved[name].mean, ind.unit), number(achieved.mean, ind.unit),
+            f"[{number(lo, ind.unit)}, {number(hi, ind.unit)}]",
             f"{fit.error(name):+.2f}",
             ("within" if fit.within(name) else "[bold red]outside[/]") if t.fit else "reported",
         )
@@ -350,26 +340,20 @@ def calibration_tables(fit) -> Table:
     return grid
 
 
-def _fmt3(value: float, unit: str) -> str:
-    """Like ``_fmt``, with three significant digits for small non-fraction values."""
-    if unit.startswith("fraction") or math.isnan(value) or abs(value) >= 100:
-        return _fmt(value, unit)
-    return f"{value:.3g}"
-
-
 def indicator_table(results: Results, *, title: str) -> Table:
     """The headline indicators as a rich table (Chinese and English labels, unit)."""
     table = Table(title=title, title_justify="left")
     for col, justify in (
-        ("indicator", "left"),
-        ("指标", "left"),
+        (text("word.indicator", "en"), "left"),
+        (text("word.indicator", "zh"), "left"),
         ("value", "right"),
         ("unit", "left"),
     ):
         table.add_column(col, justify=justify)
     for name in indicators.HEADLINE:
         ind = indicators.INDICATORS[name]
-        table.add_row(ind.label_en, ind.label_zh, _fmt(results.indicator(name), ind.unit), ind.unit)
+        table.add_row(ind.label_en, ind.label_zh, number(results.indicator(name), ind.unit),
+                      ind.unit)
     return table
 
 
@@ -404,14 +388,6 @@ def settlement_tables(results: Results) -> list[Table]:
                             else f"{getattr(row, c) / 1e6:,.2f}" for c in columns))
         tables.append(table)
     return tables
-
-
-def _fmt(value: float, unit: str) -> str:
-    if math.isnan(value):
-        return "n/a"
-    if unit == "fraction" or unit.startswith("fraction"):
-        return f"{100 * value:.1f} %"
-    return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The fixed vocabulary of the model: tiers, services, schemes, referral and poverty codes.
 
-Every array axis in flowsim is indexed by these codes, and every label (English and Chinese)
-is declared here once so that tables and reports reuse it.
+Every array axis in flowsim is indexed by these codes. Their labels in English and Chinese are
+in ``flowsim.labels`` (``tier.village`` …).
 """
 
 from enum import IntEnum
@@ -120,19 +120,3 @@ def higher_level(tier, than):
 CATASTROPHIC_SHARE = 0.4
 """Out-of-pocket ≥ this share of capacity to pay (income net of subsistence) in an insurance
 year is catastrophic health expenditure (WHO convention)."""
-
-TIER_LABELS = {
-    "village": ("village clinic", "村卫生室"),
-    "township": ("township health centre", "乡镇卫生院"),
-    "county": ("county hospital", "县级医院"),
-    "out_of_county": ("out-of-county hospital", "县域外医院"),
-}
-SERVICE_LABELS = {
-    "outpatient": ("ordinary outpatient", "普通门诊"),
-    "chronic": ("chronic outpatient (两病)", "门诊慢特病"),
-    "inpatient": ("inpatient", "住院"),
-}
-SCHEME_LABELS = {
-    "resident": ("urban-rural resident insurance", "城乡居民医保"),
-    "employee": ("employee insurance", "职工医保"),
-}

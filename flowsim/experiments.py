@@ -12,10 +12,11 @@ share their illnesses (common random numbers) and paired differences show the po
 A run's results depend only on its scenario and seed: any engine and worker count gives the same
 tables.
 
-Files in ``OUT`` (the report reads them): ``experiment.json``, ``indicators.parquet`` (every run
-× indicator), ``monthly.parquet`` (headline indicators by month), ``summary.parquet`` (mean and
-95 % t-interval over replications), ``differences.parquet`` (paired difference from the baseline,
-the first variant), ``sensitivity.parquet`` (SALib indices) and ``runs/``.
+Files in ``OUT``: ``experiment.json``, ``indicators.parquet`` (every run × indicator),
+``monthly.parquet`` (headline indicators by month, every run), ``summary.parquet`` and
+``monthly_summary.parquet`` (mean and 95 % t-interval over replications), ``differences.parquet``
+(paired difference from the baseline, the first variant), ``sensitivity.parquet`` (SALib
+indices) and ``runs/``. ``ExperimentResults`` reads them; this module alone knows the layout.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from flowsim.api import run as run_scenario
 from flowsim.config import Scenario, Strict, load_model, load_scenario
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_atomically, write_text_atomically
-from flowsim.intervals import mean_interval
+from flowsim.intervals import group_intervals
 from flowsim.results import Results
 
 RUN_KEYS = ("run_id", "variant", "scenario", "point", "county", "replication", "seed")
@@ -54,6 +55,12 @@ PROVINCE = "province"
 """County name of the rows that add several counties up to a province."""
 COUNTY_SEED_STRIDE = 100_000
 """Seed of county k, replication r: first_seed + r + k × stride (distinct counties, same CRN)."""
+RUNS_FOLDER = "runs"
+"""Folder of an experiment's output holding one folder per run, ``runs/<run_id>/``."""
+FULL_RESULTS = "results"
+"""Folder of a run's folder holding its full results (``Results.save``) when they are kept."""
+SUMMARIES = ("indicators", "monthly", "summary", "monthly_summary", "differences")
+"""Tables ``collect`` always writes as ``<name>.parquet`` (plus ``sensitivity`` for designs)."""
 
 # ---------------------------------------------------------------------------------------------
 # the experiment file
@@ -486,7 +493,7 @@ def write_run(runs_dir: Path, run: Run, output: RunOutput) -> Path:
                                                                   index=False)
     (tmp / "window.json").write_text(json.dumps(output.window), "utf-8")
     if output.results is not None:
-        output.results.save(tmp / "results")
+        output.results.save(tmp / FULL_RESULTS)
     try:
         os.replace(tmp, final)
     except OSError:  # another process finished the same run first
@@ -590,7 +597,7 @@ def execute(
 
 
 def _prepare(out: Path) -> Path:
-    return output_folder(output_folder(out) / "runs")
+    return output_folder(output_folder(out) / RUNS_FOLDER)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -599,7 +606,7 @@ def _prepare(out: Path) -> Path:
 
 def collect(plan: Plan) -> ExperimentResults:
     """Read every run of the plan, add provinces up, summarise and write the summary files."""
-    runs_dir = plan.out / "runs"
+    runs_dir = plan.out / RUNS_FOLDER
     table = pd.concat([pd.read_parquet(runs_dir / r.run_id / "indicators.parquet")
                        for r in plan.runs], ignore_index=True)
     monthly = pd.concat([pd.read_parquet(runs_dir / r.run_id / "monthly.parquet")
@@ -607,10 +614,11 @@ def collect(plan: Plan) -> ExperimentResults:
     if len(plan.counties) > 1:
         table = pd.concat([table, _province(plan, runs_dir)], ignore_index=True)
     summary = summarise(table, plan.levers)
+    monthly_summary = summarise(monthly, plan.levers, by=("month", "indicator"))
     differences = paired_differences(table, plan.baseline, plan.levers)
     sens = sensitivity_indices(plan, table)
     files = {"indicators": table, "monthly": monthly, "summary": summary,
-             "differences": differences}
+             "monthly_summary": monthly_summary, "differences": differences}
     if sens is not None:
         files["sensitivity"] = sens
     for name, frame in files.items():
@@ -655,18 +663,14 @@ def add_windows(windows: list[indicators.Window]) -> indicators.Window:
     )
 
 
-def _interval(values: pd.Series) -> pd.Series:
-    """Mean and 95 % t-interval of the mean (nan interval for a single value)."""
-    mean, low, high = mean_interval(values)
-    return pd.Series({"n": len(values), "mean": mean, "ci_low": low, "ci_high": high})
+def summarise(table: pd.DataFrame, levers: list[str], *,
+              by: tuple[str, ...] = ("indicator",)) -> pd.DataFrame:
+    """Mean and 95 % interval over replications per variant × county × ``by``, with labels.
 
-
-def summarise(table: pd.DataFrame, levers: list[str]) -> pd.DataFrame:
-    """Mean and 95 % interval over replications per variant × county × indicator, with labels."""
-    keys = ["variant", "scenario", "point", *levers, "county", "indicator"]
-    out = (table.groupby(keys, sort=False, dropna=False).value.apply(_interval).unstack()
-           .reset_index())
-    return _labelled(out).astype({"n": int})
+    ``by`` is ``("indicator",)`` for the whole run, ``("month", "indicator")`` by month.
+    """
+    keys = ["variant", "scenario", "point", *levers, "county", *by]
+    return _labelled(group_intervals(table, keys))
 
 
 def paired_differences(table: pd.DataFrame, baseline: str, levers: list[str]) -> pd.DataFrame:
@@ -679,11 +683,10 @@ def paired_differences(table: pd.DataFrame, baseline: str, levers: list[str]) ->
     if other.empty:
         return pd.DataFrame(columns=[*keys, "baseline", "n_pairs", "diff_mean", "diff_ci_low",
                                      "diff_ci_high", "label_en", "label_zh", "unit"])
-    out = other.groupby(keys, sort=False, dropna=False)["diff"].apply(_interval).unstack()
-    out = out.rename(columns={"n": "n_pairs", "mean": "diff_mean", "ci_low": "diff_ci_low",
-                              "ci_high": "diff_ci_high"}).reset_index()
+    out = group_intervals(other, keys, "diff").rename(columns={
+        "n": "n_pairs", "mean": "diff_mean", "ci_low": "diff_ci_low", "ci_high": "diff_ci_high"})
     out.insert(len(keys), "baseline", baseline)
-    return _labelled(out).astype({"n_pairs": int})
+    return _labelled(out)
 
 
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -739,6 +742,7 @@ class ExperimentResults:
     indicators: pd.DataFrame
     monthly: pd.DataFrame
     summary: pd.DataFrame
+    monthly_summary: pd.DataFrame
     differences: pd.DataFrame
     sensitivity: pd.DataFrame | None = None
 
@@ -746,8 +750,7 @@ class ExperimentResults:
     def load(cls, path: str | Path) -> ExperimentResults:
         """Read a folder written by ``execute``."""
         path = Path(path)
-        needed = ["experiment.json", *(f"{n}.parquet" for n in
-                                       ("indicators", "monthly", "summary", "differences"))]
+        needed = ["experiment.json", *(f"{n}.parquet" for n in SUMMARIES)]
         missing = [n for n in needed if not (path / n).is_file()]
         if missing:
             raise InputError(path, "files", ", ".join(missing),
@@ -757,38 +760,54 @@ class ExperimentResults:
         return cls(
             path,
             json.loads((path / "experiment.json").read_text("utf-8")),
-            *(pd.read_parquet(path / f"{n}.parquet")
-              for n in ("indicators", "monthly", "summary", "differences")),
+            *(pd.read_parquet(path / f"{n}.parquet") for n in SUMMARIES),
             pd.read_parquet(sens) if sens.is_file() else None,
         )
 
-    def plot(self, kind: str = "differences", lang: str = "en"):
-        """One Plotly figure of the experiment, as in its HTML report (for notebooks).
-
-        Args:
-            kind: "headline", "differences", "monthly", "dose_response", "sensitivity",
-                "equity", or a per-scenario figure ("tiers", "fund_flow", "referrals", "map",
-                "settlement") where the data exist.
-            lang: "en" or "zh".
-        """
-        from flowsim import figures, report
-
-        data = report.load(self.path)
-        if kind not in data.tables or data.tables[kind].empty:
-            raise ValueError(f"no {kind!r} figure for this experiment; available: "
-                             + ", ".join(k for k, t in data.tables.items() if not t.empty))
-        return figures.draw(kind, data.tables[kind], lang, policy_changes=data.policy_changes,
-                            axes=data.axes)
+    @property
+    def variants(self) -> list[str]:
+        """The variants in the order of the experiment file, the baseline first."""
+        return [v["variant"] for v in self.meta["variants"]]
 
     def example(self, variant: str) -> Results:
-        """Full results of ``variant``'s first replication in the first county (for the report)."""
-        rows = self.indicators[(self.indicators.variant == variant)
+        """Full results of ``variant``'s first replication in the first county (the one kept)."""
+        if variant not in self.variants:
+            raise KeyError(f"no run of variant {variant!r}; variants: "
+                           + ", ".join(self.variants))
+        return Results.load(self._kept(variant)[1])
+
+    def examples(self) -> Iterator[tuple[str, str, Results]]:
+        """(variant, county, full results) of each variant's kept run, in the variants' order."""
+        for variant in self.variants:
+            county, folder = self._kept(variant)
+            yield variant, county, Results.load(folder)
+
+    def _kept(self, variant: str) -> tuple[str, Path]:
+        """County and folder of the variant's run with full results (``Run.keep_results``)."""
+        runs = self.indicators[(self.indicators.variant == variant)
                                & (self.indicators.replication == 0)
                                & (self.indicators.county == self.meta["counties"][0])]
-        if rows.empty:
-            raise KeyError(f"no run of variant {variant!r}; variants: "
-                           + ", ".join(v["variant"] for v in self.meta["variants"]))
-        return Results.load(self.path / "runs" / rows.run_id.iloc[0] / "results")
+        run_id = runs.run_id.iloc[0]
+        return self.meta["counties"][0], self.path / RUNS_FOLDER / run_id / FULL_RESULTS
+
+
+def load_folder(folder: str | Path, field: str = "RESULTS_DIR") -> Results | ExperimentResults:
+    """The results saved in ``folder``: an experiment or comparison, or a single run.
+
+    Raises:
+        InputError: ``folder`` holds neither (the error names ``field``, the argument it came
+            from).
+    """
+    folder = Path(folder)
+    if (folder / "experiment.json").is_file():
+        return ExperimentResults.load(folder)
+    try:
+        return Results.load(folder)
+    except InputError:
+        allowed = ("a results folder written by 'flowsim run --out', 'flowsim compare' or "
+                   "'flowsim experiment' (with run.json or experiment.json)")
+        raise InputError(None, field, str(folder), allowed if folder.is_dir()
+                         else "no such folder; expected " + allowed) from None
 
 
 def compare(

@@ -2,12 +2,13 @@
 
 Each figure function takes tidy data (a DataFrame with a ``variant`` column naming the scenario
 or run it belongs to) and ``lang`` ("zh" or "en") and returns a ``plotly.graph_objects.Figure``.
-Labels come from the label tables of ``flowsim.indicators`` and ``flowsim.domain``; hover text
-gives exact numbers with their units. Figures with one panel per variant (Sankeys, map, tiers)
-get a drop-down to switch variants. Every name that comes from the user (variants, facilities,
-parameters) is HTML-escaped, because Plotly renders a subset of HTML in labels.
+Labels come from ``flowsim.labels`` and the indicators' own labels (``flowsim.indicators``);
+numbers follow ``flowsim.formats``, and hover text gives them with their units. Figures with
+one panel per variant (Sankeys, map, tiers) get a drop-down to switch variants. Every name that
+comes from the user (variants, facilities, parameters) is HTML-escaped, because Plotly renders
+a subset of HTML in labels.
 
-``for_results(results, kind, lang)`` builds a figure from one run (``Results.plot``).
+``RUN_TABLES`` gives each figure's tidy data from one run; ``draw(kind, data, lang)`` draws it.
 """
 
 from __future__ import annotations
@@ -22,100 +23,31 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from flowsim.domain import TIER_LABELS, TIERS
+from flowsim.domain import TIERS
+from flowsim.formats import d3, is_fraction, number
 from flowsim.indicators import HEADLINE, INDICATORS
+from flowsim.labels import text
 
 if TYPE_CHECKING:
     from flowsim.results import Results
 
-LANGS = ("zh", "en")
 TIER_COLOURS = {"village": "#2ca02c", "township": "#17becf", "county": "#1f77b4",
                 "out_of_county": "#d62728"}
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#7f7f7f", "#bcbd22", "#17becf")
-PAYER_LABELS = {
-    "fund_paid": ("insurance fund", "医保基金"),
-    "patient": ("patients (out of pocket)", "患者自付"),
-    "assistance": ("medical assistance", "医疗救助"),
-}
-UNIT_ZH = {
-    "fraction": "比例",
-    "fraction of residents per year": "每年居民比例",
-    "fraction per year": "每年比例",
-    "ratio": "比值",
-    "yuan per person-year": "元/人·年",
-    "yuan per year": "元/年",
-    "visits per person-year": "人次/人·年",
-    "admissions per person-year": "人次/人·年",
-    "per 1,000 person-years": "每千人·年",
-}
-SETTLEMENT_BARS = {
-    "budget": ("budget", "预算"),
-    "spent": ("spent", "实际支出"),
-    "community_kept": ("surplus kept by the 医共体", "结余留用"),
-    "community_bears": ("overrun borne by the 医共体", "医共体承担超支"),
-    "fund_extra": ("fund pays (+) or recovers (−)", "基金补付(+)/收回(−)"),
-}
-_WORDS = {
-    "month": ("month", "月份"),
-    "visits": ("outpatient visits", "门诊人次"),
-    "admissions": ("admissions", "住院人次"),
-    "yuan": ("yuan", "元"),
-    "referrals": ("referrals", "转诊人次"),
-    "up": ("upward referral", "上转"),
-    "down": ("downward referral", "下转"),
-    "from": ("from", "转出"),
-    "to": ("to", "转入"),
-    "policy change": ("policy change", "政策变化"),
-    "variant": ("scenario", "方案"),
-    "indicator": ("indicator", "指标"),
-    "unit": ("unit", "单位"),
-    "difference": ("difference from baseline", "与基线之差"),
-    "pp": ("percentage points", "百分点"),
-    "beds": ("beds", "床位"),
-    "bill": ("bills", "医疗费用"),
-    "fund": ("fund income", "基金支付"),
-    "quintile": ("income quintile (1 = poorest)", "收入五分位（1 = 最低）"),
-    "oop": ("out-of-pocket per capita (yuan per person-year)", "人均自付费用（元/人·年）"),
-    "catastrophic": ("catastrophic expenditure incidence", "灾难性卫生支出发生率"),
-    "year": ("year", "年度"),
-    "interval": ("95 % interval", "95% 置信区间"),
-    "runs": ("runs", "次运行"),
-    "pairs": ("seed pairs", "对种子"),
-    "x_km": ("east (km)", "东西向（公里）"),
-    "y_km": ("north (km)", "南北向（公里）"),
-    "value": ("value", "数值"),
-    "parameter": ("parameter", "参数"),
-    "all": ("all", "全部"),
-}
+PAYERS = ("fund_paid", "patient", "assistance")
+"""Who pays, in the fund-flow figure: the fund (under the payment method), patients, assistance."""
+SETTLEMENT_BARS = ("budget", "spent", "community_kept", "community_bears", "fund_extra")
+"""Columns of the settlement table drawn as bars, in order."""
 
 
-# -- labels and formats ----------------------------------------------------------------------
-
-
-def word(key: str, lang: str) -> str:
-    """A fixed word of the figures in the language."""
-    en, zh = _WORDS[key]
-    return zh if lang == "zh" else en
+# -- labels ------------------------------------------------------------------------------------
 
 
 def indicator_label(name: str, lang: str) -> str:
     """The indicator's label (Chinese as in the seed documents, or English)."""
     ind = INDICATORS.get(name)
-    if ind is None:
-        return html.escape(name)
-    return ind.label_zh if lang == "zh" else ind.label_en
-
-
-def unit_label(unit: str, lang: str) -> str:
-    """An indicator unit in the language."""
-    return UNIT_ZH.get(unit, unit) if lang == "zh" else unit
-
-
-def tier_label(tier: str, lang: str) -> str:
-    """A tier's label (村卫生室 … or village clinic …)."""
-    en, zh = TIER_LABELS[tier]
-    return zh if lang == "zh" else en
+    return html.escape(name) if ind is None else ind.label(lang)
 
 
 def _unit(name: str) -> str:
@@ -123,29 +55,22 @@ def _unit(name: str) -> str:
     return ind.unit if ind else ""
 
 
-def _is_fraction(unit: str) -> bool:
-    return unit.startswith("fraction")
+def _unit_label(name: str, lang: str) -> str:
+    """The unit of indicator ``name`` in the language ("" for an unknown indicator)."""
+    unit = _unit(name)
+    return text(f"unit.{unit}", lang) if unit else ""
 
 
-def fmt(value: float, unit: str) -> str:
-    """A value as text with its unit's precision (fractions as percentages)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if _is_fraction(unit):
-        return f"{100 * value:.2f} %"
-    if unit == "ratio":
-        return f"{value:.4f}"
-    return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+def _size(values: pd.Series) -> float:
+    """The largest absolute value (0 when there is none): the magnitude numbers are shown for."""
+    shown = np.abs(values.to_numpy(float))
+    shown = shown[np.isfinite(shown)]
+    return float(shown.max()) if len(shown) else 0.0
 
 
-def _d3(unit: str) -> str:
-    """d3 number format for hover templates."""
-    return ".2%" if _is_fraction(unit) else ".4f" if unit == "ratio" else ",.2f"
-
-
-def esc(text: object) -> str:
+def esc(label: object) -> str:
     """User text made safe for Plotly labels (shown literally, never as markup)."""
-    return html.escape(str(text))
+    return html.escape(str(label))
 
 
 MENU_TOP = 44
@@ -221,36 +146,36 @@ def _sankey_per_variant(table: pd.DataFrame, labels: list[str], colours: list[st
 # -- figures -----------------------------------------------------------------------------------
 
 
-def _text_px(text: str, size: float = 13) -> float:
+def _text_px(label: str, size: float = 13) -> float:
     """Rough width of one line of text in pixels (CJK characters are about one em wide)."""
-    text = html.unescape(text)
-    return sum(size if ord(c) >= 0x2E80 else 0.6 * size for c in text)
+    label = html.unescape(label)
+    return sum(size if ord(c) >= 0x2E80 else 0.6 * size for c in label)
 
 
-def _lines(text: str) -> list[str]:
-    return text.split("<br>")
+def _lines(label: str) -> list[str]:
+    return label.split("<br>")
 
 
 _ZH_WORD_ENDS = ("机构", "县域内", "人次", "比例", "费用")
 """Chinese word endings where a label breaks best (the text has no spaces)."""
 
 
-def _wrap(text: str, lang: str, width: float, size: float = 13) -> str:
-    """``text`` broken with <br> into lines of at most ``width`` pixels where possible.
+def _wrap(label: str, lang: str, width: float, size: float = 13) -> str:
+    """``label`` broken with <br> into lines of at most ``width`` pixels where possible.
 
     Chinese breaks between characters (after punctuation such as "：" or "（" by preference),
     other text at spaces. Plotly does not wrap Chinese in table cells or titles by itself.
     """
-    if _text_px(text, size) <= width:
-        return text
-    total = _text_px(html.unescape(text), size)
+    if _text_px(label, size) <= width:
+        return label
+    total = _text_px(html.unescape(label), size)
     n = math.ceil(total / width)
-    balanced = _break(text, lang, min(width, total / n + 2 * size), size)  # similar lengths
-    return balanced if balanced.count("<br>") < n else _break(text, lang, width, size)
+    balanced = _break(label, lang, min(width, total / n + 2 * size), size)  # similar lengths
+    return balanced if balanced.count("<br>") < n else _break(label, lang, width, size)
 
 
-def _break(text: str, lang: str, width: float, size: float) -> str:
-    raw = html.unescape(text)
+def _break(label: str, lang: str, width: float, size: float) -> str:
+    raw = html.unescape(label)
     lines: list[str] = []
     while _text_px(raw, size) > width:
         cut = soft = 0  # last possible break; last break at punctuation
@@ -291,7 +216,7 @@ def headline(table: pd.DataFrame, lang: str) -> go.Figure:
     variants = list(dict.fromkeys(table.variant))
     names = [n for n in HEADLINE if n in set(table.indicator)]
     labels = [indicator_label(n, lang) for n in names]
-    units = [unit_label(_unit(n), lang) for n in names]
+    units = [_unit_label(n, lang) for n in names]
     by = table.set_index(["variant", "indicator"])
     values = []
     for v in variants:
@@ -301,12 +226,10 @@ def headline(table: pd.DataFrame, lang: str) -> go.Figure:
                 col.append("")
                 continue
             row = by.loc[(v, n)]
-            text = fmt(row["mean"], _unit(n))
-            if not (math.isnan(row.ci_low) or math.isnan(row.ci_high)):
-                text += f"<br>[{fmt(row.ci_low, _unit(n))}, {fmt(row.ci_high, _unit(n))}]"
-            col.append(text)
+            col.append(number(row["mean"], _unit(n), lang, interval=(row.ci_low, row.ci_high),
+                              sep="<br>"))
         values.append(col)
-    header = [word("indicator", lang), word("unit", lang), *(esc(v) for v in variants)]
+    header = [text("word.indicator", lang), text("word.unit", lang), *(esc(v) for v in variants)]
 
     def need(texts: list[str], size: float = 13) -> float:
         return max([_text_px(line, size) for t in texts for line in _lines(t)] or [0]) + 18
@@ -329,7 +252,7 @@ def headline(table: pd.DataFrame, lang: str) -> go.Figure:
                              cells={"values": [labels, units, *values], "align": "left",
                                     "height": 28, "font": {"size": 13}},
                              columnwidth=[label_px, unit_px, *value_px]))
-    title = "主要指标" if lang == "zh" else "Headline indicators"
+    title = text("figure.headline", lang)
     rows = sum(12 + 16 * n + 4 for n in lines)  # a cell grows by a line per <br>
     return _layout(fig, title, lang, height=150 + rows,
                    margin={"l": 20, "r": 20, "t": 70, "b": 20})
@@ -350,17 +273,20 @@ def differences(table: pd.DataFrame, lang: str) -> go.Figure:
                         horizontal_spacing=0.12, vertical_spacing=0.6 / rows)
     for k, name in enumerate(names):
         unit = _unit(name)
-        scale = 100.0 if _is_fraction(unit) else 1.0
-        shown = word("pp", lang) if _is_fraction(unit) else unit_label(unit, lang)
+        scale = 100.0 if is_fraction(unit) else 1.0
+        shown = text("word.percentage_points" if is_fraction(unit) else f"unit.{unit}", lang)
         d = table[table.indicator == name]
+        between = f"<br>{text('word.interval', lang)}: "
+        words = "" if is_fraction(unit) else f" {shown}"
+        hover = [
+            f"{esc(v)} − {esc(b)}: "
+            f"{number(m, unit, lang, interval=(a, c), sign=True, sep=between)}{words}"
+            f"<br>n = {int(n)} {text('word.pairs', lang)}"
+            for v, b, m, a, c, n in zip(d.variant, d.baseline, d.diff_mean, d.diff_ci_low,
+                                        d.diff_ci_high, d.n_pairs, strict=True)
+        ]
         mean, lo, hi = (d[c].to_numpy(float) * scale
                         for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
-        hover = [
-            f"{esc(v)} − {esc(b)}: {m:,.3f} {shown}<br>{word('interval', lang)}: "
-            f"[{a:,.3f}, {c:,.3f}]<br>n = {int(n)} {word('pairs', lang)}"
-            for v, b, m, a, c, n in zip(d.variant, d.baseline, mean, lo, hi, d.n_pairs,
-                                        strict=True)
-        ]
         fig.add_trace(go.Scatter(
             x=mean, y=[esc(v) for v in d.variant], mode="markers",
             error_x={"type": "data", "symmetric": False, "array": np.nan_to_num(hi - mean),
@@ -372,8 +298,7 @@ def differences(table: pd.DataFrame, lang: str) -> go.Figure:
         fig.update_xaxes(title_text=shown, title_font={"size": 10}, row=k // cols + 1,
                          col=k % cols + 1)
     base = esc(table.baseline.iloc[0]) if len(table) else ""
-    title = (f"与基线（{base}）之差，95% 置信区间（同种子配对）" if lang == "zh"
-             else f"Difference from the baseline ({base}), 95 % intervals paired over seeds")
+    title = text("figure.differences", lang, baseline=base)
     return _layout(fig, title, lang, height=120 + 230 * rows)
 
 
@@ -391,6 +316,7 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
     groups, extra = [], []
     for name in names:
         unit = _unit(name)
+        f = d3(unit, _size(table[table.indicator == name]["mean"]))
         idx = []
         for k, v in enumerate(variants):
             d = table[(table.indicator == name) & (table.variant == v)].sort_values("month")
@@ -405,8 +331,8 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
             days = (d["days"].fillna(pd.Series(full, index=d.index)).to_numpy(int)
                     if "days" in d else full)
             partial = days < full
-            notes = [(f"<br>不完整月份：{n} 天" if lang == "zh" else f"<br>partial month: {n} days")
-                     if p else "" for n, p in zip(days, partial, strict=True)]
+            notes = ["<br>" + text("word.partial_month", lang, days=n) if p else ""
+                     for n, p in zip(days, partial, strict=True)]
             idx.append(len(fig.data))
             fig.add_trace(go.Scatter(
                 x=d.month, y=d["mean"], name=esc(v), mode="lines+markers", legendgroup=str(k),
@@ -415,16 +341,16 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
                         "size": [9 if p else 6 for p in partial]},
                 customdata=[[a, b, n] for a, b, n in zip(d.ci_low, d.ci_high, notes,
                                                           strict=True)] or None,
-                hovertemplate=(f"{esc(v)}<br>%{{x|%Y-%m}}: %{{y:{_d3(unit)}}} "
-                               f"({unit_label(unit, lang)})"
-                               + (f"<br>{word('interval', lang)}: [%{{customdata[0]:{_d3(unit)}}},"
-                                  f" %{{customdata[1]:{_d3(unit)}}}]"
+                hovertemplate=(f"{esc(v)}<br>%{{x|%Y-%m}}: %{{y:{f}}} "
+                               f"({_unit_label(name, lang)})"
+                               + (f"<br>{text('word.interval', lang)}: [%{{customdata[0]:{f}}},"
+                                  f" %{{customdata[1]:{f}}}]"
                                   if d.ci_low.notna().any() else "")
                                + "%{customdata[2]}<extra></extra>")))
         label = indicator_label(name, lang)
         groups.append((label, idx))
-        extra.append({"yaxis.title.text": f"{label} ({unit_label(unit, lang)})",
-                      "yaxis.tickformat": ".1%" if _is_fraction(unit) else ",.4~g"})
+        extra.append({"yaxis.title.text": f"{label} ({_unit_label(name, lang)})",
+                      "yaxis.tickformat": ".1%" if is_fraction(unit) else ",.4~g"})
     _variant_menu(fig, groups, len(fig.data), extra)
     first_unit = _unit(names[0]) if names else ""
     dates: dict[str, list[str]] = {}
@@ -436,16 +362,16 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
         end = months.max() + pd.offsets.MonthEnd() if len(months) else None
         if end is not None and not months.min() <= pd.Timestamp(d) <= end:
             continue
-        text = f"{word('policy change', lang)} {d}"
+        note = f"{text('word.policy_change', lang)} {d}"
         if len(variants) > 1:
-            text += " (" + ", ".join(esc(v) for v in who) + ")"
+            note += " (" + ", ".join(esc(v) for v in who) + ")"
         fig.add_vline(x=pd.Timestamp(d).timestamp() * 1000, line={"color": "grey", "dash": "dash"},
-                      annotation={"text": text, "textangle": -90, "font": {"size": 10}},
+                      annotation={"text": note, "textangle": -90, "font": {"size": 10}},
                       annotation_position="top left")
-    title = "指标逐月变化" if lang == "zh" else "Indicators by month"
-    return _layout(fig, title, lang, height=480, xaxis_title=word("month", lang),
+    return _layout(fig, text("figure.monthly", lang), lang, height=480,
+                   xaxis_title=text("word.month", lang),
                    yaxis={"title": extra[0]["yaxis.title.text"] if extra else "",
-                          "tickformat": ".1%" if _is_fraction(first_unit) else ",.4~g"},
+                          "tickformat": ".1%" if is_fraction(first_unit) else ",.4~g"},
                    legend={"orientation": "h", "y": -0.2})
 
 
@@ -460,9 +386,7 @@ def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
             count) and optionally days (days simulated in the month; default: the whole month).
         lang: "zh" or "en".
     """
-    zh = lang == "zh"
-    per_day = {"visits": ("日均门诊人次" if zh else "outpatient visits per day"),
-               "admissions": ("日均住院人次" if zh else "admissions per day")}
+    per_day = {m: text(f"word.{m}_per_day", lang) for m in ("visits", "admissions")}
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=[per_day["visits"], per_day["admissions"]])
     table = table.assign(month=pd.to_datetime(table.month))
@@ -477,12 +401,11 @@ def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
                 d = table[(table.variant == v) & (table.measure == measure) & (table.tier == tier)]
                 d = d.sort_values("month")
                 idx.append(len(fig.data))
-                label = tier_label(tier, lang)
+                label = text(f"tier.{tier}", lang)
                 notes = [
-                    (f"本月合计 {t:,.0f} {word(measure, lang)}" if zh
-                     else f"month's total: {t:,.0f} {word(measure, lang)}")
-                    + ("" if n >= f else
-                       f"<br>不完整月份：{n} 天" if zh else f"<br>partial month: {n} days")
+                    text("word.month_total", lang, total=f"{t:,.0f}",
+                         what=text(f"word.{measure}", lang))
+                    + ("" if n >= f else "<br>" + text("word.partial_month", lang, days=n))
                     for t, n, f in zip(d.value, d.days, d.full, strict=True)]
                 fig.add_trace(go.Bar(
                     x=d.month, y=d.value / d.days.clip(lower=1), name=label, legendgroup=tier,
@@ -492,10 +415,8 @@ def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
                     row=row, col=1)
         groups.append((esc(v), idx))
     _variant_menu(fig, groups, len(fig.data), top=120)
-    fig.update_yaxes(title_text="人次/日" if zh else "per day", tickformat=",.4~g")
-    title = ("各级机构日均门诊与住院人次（按月平均）" if zh
-             else "Outpatient visits and admissions per day, by tier (monthly averages)")
-    return _layout(fig, title, lang, barmode="stack", height=620)
+    fig.update_yaxes(title_text=text("word.per_day", lang), tickformat=",.4~g")
+    return _layout(fig, text("figure.tiers", lang), lang, barmode="stack", height=620)
 
 
 def fund_flow(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -505,12 +426,12 @@ def fund_flow(table: pd.DataFrame, lang: str) -> go.Figure:
         table: variant, payer ("fund_paid" | "patient" | "assistance"), tier, value (yuan).
         lang: "zh" or "en".
     """
-    payers = list(PAYER_LABELS)
-    labels = [PAYER_LABELS[p][lang == "zh"] for p in payers] + [tier_label(t, lang)
-                                                               for t in TIERS]
+    payers = list(PAYERS)
+    labels = [text(f"payer.{p}", lang) for p in payers] + [text(f"tier.{t}", lang)
+                                                          for t in TIERS]
     colours = ["#9467bd", "#ff7f0e", "#8c564b"] + [TIER_COLOURS[t] for t in TIERS]
     link_colours = ["rgba(148,103,189,0.4)", "rgba(255,127,14,0.4)", "rgba(140,86,75,0.4)"]
-    yuan = word("yuan", lang)
+    yuan = text("word.yuan", lang)
 
     def links(d: pd.DataFrame) -> dict:
         return {"source": [payers.index(p) for p in d.payer],
@@ -521,9 +442,7 @@ def fund_flow(table: pd.DataFrame, lang: str) -> go.Figure:
 
     fig = _sankey_per_variant(table, labels, colours, links, yuan,
                               valueformat=",.0f", valuesuffix=f" {yuan}")
-    title = ("资金流向：医保基金、患者自付、医疗救助 → 各级机构（元）" if lang == "zh"
-             else "Who pays whom: fund, patients and medical assistance → tiers (yuan)")
-    return _layout(fig, title, lang, height=480)
+    return _layout(fig, text("figure.fund_flow", lang), lang, height=480)
 
 
 def referrals(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -533,24 +452,22 @@ def referrals(table: pd.DataFrame, lang: str) -> go.Figure:
         table: variant, kind ("up" | "down"), tier (from), to_tier, value (referrals).
         lang: "zh" or "en".
     """
-    labels = ([f"{word('from', lang)}: {tier_label(t, lang)}" for t in TIERS]
-              + [f"{word('to', lang)}: {tier_label(t, lang)}" for t in TIERS])
+    labels = [f"{text(f'word.{end}', lang)}: {text(f'tier.{t}', lang)}"
+              for end in ("from", "to") for t in TIERS]
     colours = [TIER_COLOURS[t] for t in TIERS] * 2
     link_colour = {"up": "rgba(255,127,14,0.5)", "down": "rgba(44,160,44,0.5)"}
-    n = word("referrals", lang)
+    n = text("word.referrals", lang)
 
     def links(d: pd.DataFrame) -> dict:
         return {"source": [TIERS.index(t) for t in d.tier],
                 "target": [len(TIERS) + TIERS.index(t) for t in d.to_tier],
                 "color": [link_colour[k] for k in d.kind],
-                "customdata": [word(k, lang) for k in d.kind],
+                "customdata": [text(f"word.{k}", lang) for k in d.kind],
                 "hovertemplate": f"%{{customdata}}<br>%{{source.label}} → %{{target.label}}: "
                                  f"%{{value:,.0f}} {n}<extra></extra>"}
 
     fig = _sankey_per_variant(table, labels, colours, links, n)
-    title = ("转诊流向（橙色：上转；绿色：下转）" if lang == "zh"
-             else "Referrals between tiers (orange: upward; green: downward)")
-    return _layout(fig, title, lang, height=460)
+    return _layout(fig, text("figure.referrals", lang), lang, height=460)
 
 
 def facility_map(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -577,28 +494,29 @@ def facility_map(table: pd.DataFrame, lang: str) -> go.Figure:
             if f.empty:
                 continue
             hover = [
-                f"<b>{esc(r.name)}</b><br>{tier_label(tier, lang)}<br>"
-                f"{word('visits', lang)}: {r.visits:,.0f}<br>{word('admissions', lang)}: "
-                f"{r.admissions:,.0f}<br>{word('beds', lang)}: "
-                f"{'—' if r.beds >= 1e8 else f'{r.beds:,.0f}'}<br>{word('bill', lang)}: "
-                f"{r.bill:,.0f} {word('yuan', lang)}<br>{word('fund', lang)}: {r.fund:,.0f} "
-                f"{word('yuan', lang)}<br>({r.x_km:.1f}, {r.y_km:.1f}) km"
+                f"<b>{esc(r.name)}</b><br>{text(f'tier.{tier}', lang)}<br>"
+                f"{text('word.visits', lang)}: {r.visits:,.0f}<br>"
+                f"{text('word.admissions', lang)}: {r.admissions:,.0f}<br>"
+                f"{text('word.beds', lang)}: {'—' if r.beds >= 1e8 else f'{r.beds:,.0f}'}<br>"
+                f"{text('word.bill', lang)}: {r.bill:,.0f} {text('word.yuan', lang)}<br>"
+                f"{text('word.fund', lang)}: {r.fund:,.0f} {text('word.yuan', lang)}<br>"
+                f"({r.x_km:.1f}, {r.y_km:.1f}) km"
                 for r in f.itertuples(index=False)
             ]
             idx.append(len(fig.data))
             fig.add_trace(go.Scatter(
-                x=f.x_km, y=f.y_km, mode="markers", name=tier_label(tier, lang),
+                x=f.x_km, y=f.y_km, mode="markers", name=text(f"tier.{tier}", lang),
                 marker={"size": np.maximum(f.visits.to_numpy(float), 1.0), "sizemode": "area",
                         "sizeref": 2.0 * peak / 45.0**2, "sizemin": 3,
                         "color": TIER_COLOURS[tier], "line": {"width": 0.5, "color": "white"}},
                 hovertext=hover, hoverinfo="text"))
         groups.append((esc(v), idx))
     _variant_menu(fig, groups, len(fig.data))
-    title = ("县域医疗机构网络（圆面积 = 门诊人次）" if lang == "zh"
-             else "The county's facilities (area = outpatient visits)")
-    return _layout(fig, title, lang, height=620, legend={"traceorder": "reversed"},
-                   xaxis={"title": word("x_km", lang), "zeroline": False},
-                   yaxis={"title": word("y_km", lang), "scaleanchor": "x", "zeroline": False})
+    return _layout(fig, text("figure.map", lang), lang, height=620,
+                   legend={"traceorder": "reversed"},
+                   xaxis={"title": text("word.x_km", lang), "zeroline": False},
+                   yaxis={"title": text("word.y_km", lang), "scaleanchor": "x",
+                          "zeroline": False})
 
 
 def _links(d: pd.DataFrame, col: str) -> list[float | None]:
@@ -627,21 +545,18 @@ def settlement(table: pd.DataFrame, lang: str) -> go.Figure:
     several = table.variant.nunique() > 1
     x = ([[esc(v) for v in table.variant], [str(y) for y in table.year]] if several
          else [str(y) for y in table.year])
-    yuan = word("yuan", lang)
+    yuan = text("word.yuan", lang)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
-        ("预算与支出", "结余与超支的分担") if lang == "zh"
-        else ("budget and spending", "how the surplus or overrun was shared")))
-    for k, (col, (en, zh)) in enumerate(SETTLEMENT_BARS.items()):
-        label = zh if lang == "zh" else en
+        text("figure.settlement_spending", lang), text("figure.settlement_shared", lang)))
+    for k, col in enumerate(SETTLEMENT_BARS):
+        label = text(f"settlement.{col}", lang)
         fig.add_trace(go.Bar(
             x=x, y=table[col], name=label, customdata=table.days, marker_color=_PALETTE[k],
             hovertemplate=f"{label}: %{{y:,.0f}} {yuan}<br>%{{x}} (%{{customdata}} "
-                          f"{'天' if lang == 'zh' else 'days'})<extra></extra>"),
+                          f"{text('word.days', lang)})<extra></extra>"),
             row=1, col=1 if col in ("budget", "spent") else 2)
     fig.update_yaxes(title_text=yuan, tickformat=",.0f")
-    title = ("医共体年终结算（总额付费：结余留用、合理超支分担）" if lang == "zh"
-             else "医共体 year-end settlement (global budget: surplus kept, overrun shared)")
-    return _layout(fig, title, lang, barmode="group", height=460)
+    return _layout(fig, text("figure.settlement", lang), lang, barmode="group", height=460)
 
 
 def equity(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -652,12 +567,12 @@ def equity(table: pd.DataFrame, lang: str) -> go.Figure:
         lang: "zh" or "en".
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=[word("oop", lang), word("catastrophic", lang)])
+                        subplot_titles=[text("word.oop", lang), text("word.catastrophic", lang)])
+    units = {"oop": "yuan per person-year", "catastrophic": "fraction of residents per year"}
     for k, v in enumerate(dict.fromkeys(table.variant)):
-        for col, measure in enumerate(("oop", "catastrophic"), start=1):
+        for col, (measure, unit) in enumerate(units.items(), start=1):
             d = table[(table.variant == v) & (table.measure == measure)].sort_values("quintile")
-            fraction = measure == "catastrophic"
-            f = ".2%" if fraction else ",.0f"
+            f = d3(unit, _size(table[table.measure == measure]["mean"]))
             has_ci = d.ci_low.notna().any()
             fig.add_trace(go.Bar(
                 x=[f"Q{q}" for q in d.quintile], y=d["mean"], name=esc(v), legendgroup=str(k),
@@ -667,16 +582,14 @@ def equity(table: pd.DataFrame, lang: str) -> go.Figure:
                          "arrayminus": (d["mean"] - d.ci_low).to_numpy(float)} if has_ci else None,
                 customdata=np.stack([d.ci_low, d.ci_high], axis=1),
                 hovertemplate=f"{esc(v)}<br>%{{x}}: %{{y:{f}}}"
-                              + (f" {word('yuan', lang)}" if not fraction else "")
-                              + (f"<br>{word('interval', lang)}: [%{{customdata[0]:{f}}}, "
+                              + ("" if is_fraction(unit) else f" {text(f'unit.{unit}', lang)}")
+                              + (f"<br>{text('word.interval', lang)}: [%{{customdata[0]:{f}}}, "
                                  f"%{{customdata[1]:{f}}}]" if has_ci else "")
                               + "<extra></extra>"), row=1, col=col)
     fig.update_yaxes(tickformat=",.0f", row=1, col=1)
     fig.update_yaxes(tickformat=".1%", row=1, col=2)
-    fig.update_xaxes(title_text=word("quintile", lang))
-    title = "公平性：按收入五分位" if lang == "zh" else "Equity by income quintile"
-    return _layout(fig, title, lang, barmode="group", height=440)
-
+    fig.update_xaxes(title_text=text("word.quintile", lang))
+    return _layout(fig, text("figure.equity", lang), lang, barmode="group", height=440)
 
 
 def dose_response(table: pd.DataFrame, axes: list[str], lang: str) -> go.Figure:
@@ -693,8 +606,8 @@ def dose_response(table: pd.DataFrame, axes: list[str], lang: str) -> go.Figure:
     groups, extra = [], []
     for name in names:
         unit = _unit(name)
-        f = _d3(unit)
         d = table[table.indicator == name]
+        f = d3(unit, _size(d["mean"]))
         idx = []
         lines = d.groupby(others, sort=True) if others else [((), d)]
         for k, (key, g) in enumerate(lines):
@@ -711,16 +624,16 @@ def dose_response(table: pd.DataFrame, axes: list[str], lang: str) -> go.Figure:
                 customdata=np.stack([g.ci_low, g.ci_high, g.n], axis=1),
                 hovertemplate=f"{esc(x_axis)} = %{{x}}" + (f"<br>{label}" if label else "")
                               + f"<br>{indicator_label(name, lang)}: %{{y:{f}}} "
-                                f"({unit_label(unit, lang)})<br>{word('interval', lang)}: "
+                                f"({_unit_label(name, lang)})<br>{text('word.interval', lang)}: "
                                 f"[%{{customdata[0]:{f}}}, %{{customdata[1]:{f}}}], "
-                                f"n = %{{customdata[2]}} {word('runs', lang)}<extra></extra>"))
+                                f"n = %{{customdata[2]}} {text('word.runs', lang)}<extra></extra>"))
         label = indicator_label(name, lang)
         groups.append((label, idx))
-        extra.append({"yaxis.title.text": f"{label} ({unit_label(unit, lang)})",
-                      "yaxis.tickformat": ".0%" if _is_fraction(unit) else ",.4~g"})
+        extra.append({"yaxis.title.text": f"{label} ({_unit_label(name, lang)})",
+                      "yaxis.tickformat": ".0%" if is_fraction(unit) else ",.4~g"})
     _variant_menu(fig, groups, len(fig.data), extra)
-    title = "剂量–反应曲线（参数扫描）" if lang == "zh" else "Dose–response (parameter sweep)"
-    return _layout(fig, title, lang, height=480, xaxis_title=esc(x_axis),
+    return _layout(fig, text("figure.dose_response", lang), lang, height=480,
+                   xaxis_title=esc(x_axis),
                    yaxis={"title": extra[0]["yaxis.title.text"] if extra else "",
                           "tickformat": extra[0]["yaxis.tickformat"] if extra else None})
 
@@ -753,10 +666,10 @@ def sensitivity(table: pd.DataFrame, lang: str) -> go.Figure:
                               + (" ± %{customdata:.4g}" if conf else "") + "<extra></extra>"))
         groups.append((indicator_label(name, lang), idx))
     _variant_menu(fig, groups, len(fig.data))
-    title = (f"敏感性分析（{method}）：{groups[0][0] if groups else ''}" if lang == "zh"
-             else f"Sensitivity indices ({method})")
+    title = text("figure.sensitivity", lang, method=method,
+                 indicator=groups[0][0] if groups else "")
     return _layout(fig, title, lang, barmode="group", height=460,
-                   xaxis_title=word("parameter", lang))
+                   xaxis_title=text("word.parameter", lang))
 
 
 # -- tidy data from one run ----------------------------------------------------------------------
@@ -802,7 +715,7 @@ def _with_days(t: pd.DataFrame, days: pd.DataFrame) -> pd.DataFrame:
 def run_fund_flow(res: Results) -> pd.DataFrame:
     """Money by payer (fund's payment to providers, patients, assistance) and tier of one run."""
     d = res.daily[(res.daily.counter == "money")
-                  & res.daily.measure.isin(["fund_paid", "patient", "assistance"])]
+                  & res.daily.measure.isin(PAYERS)]
     t = d.groupby([d.measure.astype(str).rename("payer"), d.tier.astype(str)],
                   observed=True).value.sum().reset_index()
     return t.assign(variant=res.scenario)
@@ -880,12 +793,3 @@ FIGURES: dict[str, Callable[[pd.DataFrame, str], go.Figure]] = {
     "sensitivity": sensitivity,
 }
 
-
-def for_results(res: Results, kind: str, lang: str = "en") -> go.Figure:
-    """One figure of a single run (``Results.plot``)."""
-    if kind not in RUN_TABLES:
-        raise ValueError(f"unknown figure kind {kind!r}; known: {', '.join(RUN_TABLES)}")
-    if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
-    return draw(kind, RUN_TABLES[kind](res), lang,
-                policy_changes={res.scenario: list(res.meta.get("policy_changes", []))})

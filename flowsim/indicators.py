@@ -18,15 +18,14 @@ from flowsim.domain import (
     GRASSROOTS,
     IN_COUNTY,
     N_QUINTILES,
-    SCHEME_LABELS,
     SCHEMES,
-    TIER_LABELS,
     TIERS,
     Direction,
     Payer,
     Scheme,
     Tier,
 )
+from flowsim.labels import TEXT
 
 
 @dataclass(frozen=True)
@@ -97,6 +96,10 @@ class Indicator:
     def formula(self) -> str:
         """The defining formula (the compute function's docstring)."""
         return (self.compute.__doc__ or "").strip()
+
+    def label(self, lang: str) -> str:
+        """The label in ``lang``: "zh" (as in the seed documents) or "en"."""
+        return self.label_zh if lang == "zh" else self.label_en
 
 
 INDICATORS: dict[str, Indicator] = {}
@@ -343,7 +346,7 @@ def _add_breakdowns() -> None:
             "fraction of residents per year",
         )(cat_q)
     for t in Tier:
-        en, zh = TIER_LABELS[TIERS[t]]
+        en, zh = TEXT[f"tier.{TIERS[t]}"]
 
         def fund_t(w: Window, t=t) -> float:
             """Fund payments to the tier's facilities × 365 / days."""
@@ -379,7 +382,7 @@ def _add_breakdowns() -> None:
                 f"bed_occupancy_{TIERS[t]}", f"bed occupancy: {en}", f"病床使用率：{zh}", "fraction"
             )(occupancy_t)
     for k in Scheme:
-        en, zh = SCHEME_LABELS[SCHEMES[k]]
+        en, zh = TEXT[f"scheme.{SCHEMES[k]}"]
 
         def fund_k(w: Window, k=k) -> float:
             """Fund payments for the scheme's members × 365 / days."""

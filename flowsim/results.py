@@ -194,18 +194,6 @@ class Results:
             raise KeyError(f"unknown indicator {name!r}; known: {', '.join(indicators.INDICATORS)}")
         return float(hit.iloc[0])
 
-    def plot(self, kind: str = "headline", lang: str = "en"):
-        """One Plotly figure of the run, as in the HTML report (for notebooks).
-
-        Args:
-            kind: "headline", "monthly", "tiers", "fund_flow", "referrals", "map",
-                "settlement" or "equity".
-            lang: "en" or "zh".
-        """
-        from flowsim.figures import for_results
-
-        return for_results(self, kind, lang)
-
     @staticmethod
     def _settled(d: pd.DataFrame, table: pd.DataFrame, column: str) -> float:
         """Year-end settlement payments of the years the window covers, yuan."""

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 from typer.testing import CliRunner
 
-from flowsim import experiments
+from flowsim import experiments, report
 from flowsim.cli import app
 from flowsim.errors import InputError
 from flowsim.experiments import ExperimentResults, evaluate, execute, executor, load_experiment
@@ -159,13 +160,13 @@ def test_dask_local_cluster_gives_identical_results(compared, folder):
     pd.testing.assert_frame_equal(sorted_table(sequential), sorted_table(res))
 
 
-def test_plot_gives_the_report_figures(compared):
+def test_report_figure_of_an_experiment(compared):
     _, res = compared
-    fig = res.plot("differences", lang="zh")
+    fig = report.figure(res, "differences", lang="zh")
     assert fig.data and "基层" in json.dumps(fig.to_plotly_json(), ensure_ascii=False, default=str)
-    assert res.plot("monthly").data
+    assert report.figure(res.path, "monthly").data  # the folder works as well as the results
     with pytest.raises(ValueError, match="dose_response"):
-        res.plot("dose_response")
+        report.figure(res, "dose_response")
 
 
 def test_every_run_is_kept_with_full_results_for_the_first_replication(compared):
@@ -176,6 +177,27 @@ def test_every_run_is_kept_with_full_results_for_the_first_replication(compared)
     assert example.seed == 0 and example.days == 45
     months = res.monthly[res.monthly.variant == "waiver"].month.nunique()
     assert months == 2  # 45 days from 1 January: January and February
+    examples = {variant: (county, r) for variant, county, r in res.examples()}
+    assert list(examples) == ["status quo", "waiver", "same"]  # one each, in the file's order
+    assert {county for county, _ in examples.values()} == set(res.meta["counties"])
+    assert all(r.seed == 0 for _, r in examples.values())
+    pd.testing.assert_frame_equal(examples["waiver"][1].indicators, example.indicators)
+    with pytest.raises(KeyError, match="variants: status quo, waiver, same"):
+        res.example("nothing")
+
+
+def test_monthly_summary_is_the_mean_and_t_interval_over_replications(compared):
+    _, res = compared
+    rows = res.monthly[(res.monthly.variant == "waiver")
+                       & (res.monthly.indicator == "grassroots_visit_share")]
+    feb = rows[rows.month.dt.month == 2].value.to_numpy()
+    assert len(feb) == 3  # one value per replication
+    s = res.monthly_summary.set_index(["variant", "month", "indicator"])
+    row = s.loc[("waiver", rows.month.max(), "grassroots_visit_share")]
+    half = stats.t.ppf(0.975, 2) * np.std(feb, ddof=1) / np.sqrt(3)
+    assert row.n == 3 and row["mean"] == pytest.approx(feb.mean())
+    assert (row.ci_low, row.ci_high) == pytest.approx((feb.mean() - half, feb.mean() + half))
+    assert row.label_zh == "基层就诊率" and row.unit == "fraction"
 
 
 def test_killed_experiment_resumes_without_redoing_finished_runs(folder, compared):

@@ -122,7 +122,7 @@ def test_single_run_report_has_every_figure_in_both_languages(run_page):
 def test_comparison_report_shows_intervals_and_differences(compare_page):
     assert figure_ids(compare_page) == {*RUN_FIGURES, "differences"}
     assert "small baseline" in compare_page
-    assert re.search(r"\d+\.\d\d %<br>\[\d+\.\d\d %, \d+\.\d\d %\]", compare_page)  # mean [CI]
+    assert re.search(r"\d+\.\d+ %<br>\[\d+\.\d+, \d+\.\d+\]", compare_page)  # mean [CI]
 
 
 def test_user_text_is_escaped(run_page, compare_page):
@@ -170,18 +170,20 @@ def test_sources_listed(run_page):
     assert "assumed" in run_page
 
 
-def test_results_plot_gives_the_report_figures(run_dir):
+def test_report_figure_gives_the_report_figures_of_a_run(run_dir):
     res = Results.load(run_dir)
     for kind in RUN_FIGURES:
         for lang in ("zh", "en"):
-            fig = res.plot(kind, lang=lang)
+            fig = report.figure(res, kind, lang=lang)
             assert isinstance(fig, go.Figure) and len(fig.data) > 0, kind
-    hover = res.plot("fund_flow", lang="zh").data[0].link.hovertemplate
+    hover = report.figure(run_dir, "fund_flow", lang="zh").data[0].link.hovertemplate
     assert "元" in hover and "%{value:,.0f}" in hover
     with pytest.raises(ValueError, match="unknown figure kind"):
-        res.plot("pie")
+        report.figure(res, "pie")
     with pytest.raises(ValueError, match="unknown language"):
-        res.plot("map", lang="fr")
+        report.figure(res, "map", lang="fr")
+    with pytest.raises(ValueError, match="no 'differences' figure"):
+        report.figure(res, "differences")  # a single run has no baseline
 
 
 def test_partial_months_are_per_day_and_marked(run_dir, compare_dir):
@@ -190,13 +192,13 @@ def test_partial_months_are_per_day_and_marked(run_dir, compare_dir):
     last = tiers[tiers.month == tiers.month.max()]
     assert set(last.days) == {5} and set(tiers[tiers.month == tiers.month.min()].days) == {31}
     for lang, note in (("en", "partial month: 5 days"), ("zh", "不完整月份：5 天")):
-        fig = res.plot("tiers", lang=lang)
+        fig = report.figure(res, "tiers", lang=lang)
         bar = fig.data[0]  # village clinics' visits
         village = last[(last.measure == "visits") & (last.tier == "village")].value.iloc[0]
         assert bar.y[-1] == pytest.approx(village / 5)  # a daily average, like full months
         assert note in bar.customdata[-1] and "partial" not in bar.customdata[0]
         assert ("per day" if lang == "en" else "日均") in fig.layout.title.text
-        line = res.plot("monthly", lang=lang).data[0]
+        line = report.figure(res, "monthly", lang=lang).data[0]
         assert note in line.customdata[-1][2] and line.customdata[0][2] == ""
         assert line.marker.symbol[-1] == "circle-open" and line.marker.symbol[0] == "circle"
     monthly = report.load(compare_dir).tables["monthly"]  # experiments: days from saved runs
