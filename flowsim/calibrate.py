@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 import numpy as np
 import yaml
@@ -29,19 +29,28 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 from scipy import optimize
 
-from flowsim import indicators
+from flowsim import elasticities, indicators
 from flowsim.api import run as run_scenario
 from flowsim.config import Scenario, Strict, load_model, load_scenario
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_text_atomically
 from flowsim.intervals import mean_interval
+from flowsim.labels import text
 
 # ---------------------------------------------------------------------------------------------
 # targets file
 
 
+class Elasticity(Strict):
+    """How a participation elasticity is measured: every tier's bills of ``service`` raised."""
+
+    service: Literal["outpatient", "inpatient"]
+    change: Annotated[float, Field(gt=0, le=1)] = 0.10
+    """Relative rise of the bills (0.10 = 10 %), in a paired run with the same seed."""
+
+
 class Target(Strict):
-    """One target indicator: value, tolerance and the TARGETS.md row it comes from."""
+    """One target: an indicator (by its name) or a participation elasticity, with its source."""
 
     value: float
     tolerance: Annotated[float, Field(gt=0)]
@@ -49,8 +58,21 @@ class Target(Strict):
     """True: ``tolerance`` is a fraction of ``value`` (0.1 = ±10 %); else in the indicator unit."""
     fit: bool = True
     """False: report the target beside the fit but leave it out of the objective."""
+    elasticity: Elasticity | None = None
+    """Measure a participation elasticity (``flowsim.elasticities.participation``) instead of an
+    indicator: each evaluation adds a paired run with the bills raised, per seed."""
     source: str
     note: str = ""
+
+    def label(self, name: str, lang: str) -> str:
+        """What is targeted, in ``lang``."""
+        if self.elasticity is not None:
+            return text(f"calibrate.elasticity.{self.elasticity.service}", lang)
+        return indicators.INDICATORS[name].label(lang)
+
+    def unit(self, name: str) -> str:
+        """The unit of the targeted value."""
+        return "elasticity" if self.elasticity is not None else indicators.INDICATORS[name].unit
 
     @property
     def band(self) -> float:
@@ -68,6 +90,9 @@ class FreeParameter(Strict):
     """Starting value (default: the scenario's value; 1 for a scale factor)."""
     scale: bool = False
     """If true, the free variable multiplies every number under ``path`` (e.g. all age bands)."""
+    also: list[str] = []
+    """Other dotted paths that take the same value (e.g. the chronic cost weight with the
+    outpatient one)."""
 
     @model_validator(mode="after")
     def _bounds_order(self) -> Self:
@@ -120,8 +145,8 @@ class TargetsFile(Strict):
 
     @model_validator(mode="after")
     def _known_indicators(self) -> Self:
-        for name in self.targets:
-            if name not in indicators.INDICATORS:
+        for name, target in self.targets.items():
+            if target.elasticity is None and name not in indicators.INDICATORS:
                 raise PydanticCustomError(
                     "unknown_indicator",
                     "an indicator name: one of {known}",
@@ -204,22 +229,11 @@ def check_parameters(spec: TargetsFile, scenario: Scenario) -> list[float]:
     raw = scenario.raw()
     x0 = []
     for i, p in enumerate(spec.parameters):
-        try:
-            keys, value = _param_node(raw, p.path)
-        except KeyError:
-            raise InputError(
-                spec.file, f"parameters.{i}.path", p.path,
-                f"a dotted path to a parameter value of {scenario.file or scenario.name} "
-                "(e.g. choice.outpatient_tier_constant.value.county)",
-            ) from None
-        if "value" not in keys or not _numbers_in(value) or (
-                not p.scale and not isinstance(value, int | float)):
-            what = "numbers (a plain value or group)" if p.scale else "one plain number"
-            raise InputError(
-                spec.file, f"parameters.{i}.path", p.path,
-                f"a path under a parameter's 'value' holding {what} (found {value!r})",
-            )
-        start = p.start if p.start is not None else (1.0 if p.scale else float(value))
+        start_value = _numeric_value(spec, scenario, raw, f"parameters.{i}.path", p.path,
+                                     p.scale)
+        for k, other in enumerate(p.also):
+            _numeric_value(spec, scenario, raw, f"parameters.{i}.also.{k}", other, p.scale)
+        start = p.start if p.start is not None else (1.0 if p.scale else float(start_value))
         lo, hi = p.bounds
         if not lo <= start <= hi:
             raise InputError(
@@ -228,6 +242,24 @@ def check_parameters(spec: TargetsFile, scenario: Scenario) -> list[float]:
             )
         x0.append(start)
     return x0
+
+
+def _numeric_value(spec, scenario, raw, field: str, path: str, scale: bool) -> Any:
+    """The value at ``path`` of the raw scenario: one number, or numbers if ``scale``."""
+    try:
+        keys, value = _param_node(raw, path)
+    except KeyError:
+        raise InputError(
+            spec.file, field, path,
+            f"a dotted path to a parameter value of {scenario.file or scenario.name} "
+            "(e.g. choice.outpatient_tier_constant.value.county)",
+        ) from None
+    if "value" not in keys or not _numbers_in(value) or (
+            not scale and not isinstance(value, int | float)):
+        what = "numbers (a plain value or group)" if scale else "one plain number"
+        raise InputError(spec.file, field, path,
+                         f"a path under a parameter's 'value' holding {what} (found {value!r})")
+    return value
 
 
 def overrides_for(spec: TargetsFile, scenario: Scenario, x: np.ndarray) -> dict[str, Any]:
@@ -239,6 +271,8 @@ def overrides_for(spec: TargetsFile, scenario: Scenario, x: np.ndarray) -> dict[
             out[p.path] = _scaled(_param_node(raw, p.path)[1], float(v))
         else:
             out[p.path] = float(v)
+        for other in p.also:
+            out[other] = out[p.path]
     return out
 
 
@@ -307,12 +341,26 @@ def fitting_scenario(spec: TargetsFile, scenario: Scenario) -> Scenario:
                          err.allowed) from None
 
 
-def replicate(scenario: Scenario, names: list[str], *, seeds: list[int], days: int) -> np.ndarray:
-    """Indicators ``names`` of ``scenario`` run once per seed: an array [seed, indicator]."""
+def replicate(scenario: Scenario, targets: dict[str, Target], *, seeds: list[int],
+              days: int) -> np.ndarray:
+    """The targeted values of ``scenario`` run once per seed: an array [seed, target].
+
+    An indicator is read from the run; a participation elasticity from the run and a paired run
+    of the same seed with the bills raised (``flowsim.elasticities``).
+    """
+    rises = {t.elasticity.service: elasticities.raised(scenario, t.elasticity.service,
+                                                       change=t.elasticity.change)
+             for t in targets.values() if t.elasticity is not None}
     rows = []
     for seed in seeds:
         res = run_scenario(scenario, days=days, seed=seed)
-        rows.append([res.indicator(n) for n in names])
+        base = res.window()
+        paired = {service: run_scenario(rise, days=days, seed=seed).window()
+                  for service, rise in rises.items()}
+        rows.append([
+            res.indicator(name) if t.elasticity is None else elasticities.participation(
+                base, paired[t.elasticity.service], t.elasticity.service)
+            for name, t in targets.items()])
     return np.array(rows, float)
 
 
@@ -357,7 +405,8 @@ def calibrate(
         key = tuple(np.round(x, 9))
         if key not in cache:
             trial = fitting.with_overrides(overrides_for(spec, scenario, x))
-            cache[key] = replicate(trial, names, seeds=spec.runs.seeds, days=spec.runs.days)
+            cache[key] = replicate(trial, spec.targets, seeds=spec.runs.seeds,
+                                   days=spec.runs.days)
         return cache[key]
 
     def residuals(x: np.ndarray) -> np.ndarray:

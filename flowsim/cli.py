@@ -323,14 +323,14 @@ def calibration_tables(fit) -> Table:
     for col in (*labels, "target", "start", "achieved", "95 % interval", "error / tol.", "fit"):
         table.add_column(col, justify="left" if col in (*labels, "fit") else "right")
     for name, t in fit.spec.targets.items():
-        ind = indicators.INDICATORS[name]
+        unit = t.unit(name)
         achieved = fit.achieved[name]
         lo, hi = achieved.interval()
         table.add_row(
-            ind.label_en, ind.label_zh,
-            f"{number(t.value, ind.unit)} ± {number(t.band, ind.unit)}",
-            number(fit.start_achieved[name].mean, ind.unit), number(achieved.mean, ind.unit),
-            f"[{number(lo, ind.unit)}, {number(hi, ind.unit)}]",
+            t.label(name, "en"), t.label(name, "zh"),
+            f"{number(t.value, unit)} ± {number(t.band, unit)}",
+            number(fit.start_achieved[name].mean, unit), number(achieved.mean, unit),
+            f"[{number(lo, unit)}, {number(hi, unit)}]",
             f"{fit.error(name):+.2f}",
             ("within" if fit.within(name) else "[bold red]outside[/]") if t.fit else "reported",
         )

@@ -49,6 +49,9 @@ COUNTERS: dict[str, tuple[tuple[str, ...], type, str]] = {
                            "serious episodes a case-paid hospital treated as outpatients"),
     "dip_points": (("tier",), np.float64, "DIP points earned by admissions"),
     "dip_standard": (("tier",), np.float64, "yuan of DIP standards at the provisional value"),
+    "choices": (("service", "tier"), np.int64,
+                "patients' own choices of a facility: minor episodes (outpatient), 两病 follow-ups "
+                "(by the benefit claimed), serious episodes (inpatient); no referral or transfer"),
     "first_contact": (("tier",), np.int64,
                       "episodes that sought care (minor, or serious and admitted) by the tier of "
                       "their first contact (a referral visit, or the facility itself)"),

@@ -123,6 +123,37 @@ def grassroots_visit_share(w: Window) -> float:
     return _ratio(w.visits[:, GRASSROOTS].sum(), w.visits.sum())
 
 
+@_indicator("first_contact_share", "first-contact rate at the grassroots", "基层首诊率", "fraction")
+def first_contact_share(w: Window) -> float:
+    """Episodes first seen at a village clinic or township centre / episodes that sought care.
+
+    Episodes that sought care: minor episodes seen by a facility, serious episodes admitted; a
+    grassroots referral visit is the first contact of the care it refers to.
+    """
+    return _ratio(w.first_contact[GRASSROOTS].sum(), w.first_contact.sum())
+
+
+@_indicator("gatekeeping_referrals_per_1000", "grassroots referral visits per 1,000",
+            "基层首诊转诊人次（每千人）", "per 1,000 person-years")
+def gatekeeping_referrals_per_1000(w: Window) -> float:
+    """Grassroots referral visits / residents × 1,000 × 365 / days.
+
+    A referral visit is made to reach a tier that is penalised without a referral (基层首诊).
+    """
+    return _ratio(w.gatekeeping_referrals.sum() * 1000, w.residents) * w.per_year
+
+
+@_indicator("bypass_share", "care at gatekept tiers without a referral", "未经转诊越级就诊比例",
+            "fraction")
+def bypass_share(w: Window) -> float:
+    """Unreferred care at gatekept tiers / (that + grassroots referral visits).
+
+    Unreferred care: non-emergency visits and admissions at a tier penalised without a referral,
+    made without one. NaN without a gatekeeping penalty.
+    """
+    return _ratio(w.bypass.sum(), w.bypass.sum() + w.gatekeeping_referrals.sum())
+
+
 @_indicator("in_county_visit_rate", "in-county visit rate", "县域内就诊率（门诊）", "fraction")
 def in_county_visit_rate(w: Window) -> float:
     """Outpatient visits inside the county / all outpatient visits."""
@@ -397,6 +428,7 @@ _add_breakdowns()
 
 HEADLINE = (
     "grassroots_visit_share",
+    "first_contact_share",
     "in_county_visit_rate",
     "in_county_admission_rate",
     "grassroots_admission_share",

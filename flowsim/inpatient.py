@@ -240,8 +240,10 @@ class Admissions:
         rows = np.flatnonzero((pick >= 0) & (pick != forgo))
         chosen = hospitals[pick[rows], rows]
         via = referred[pick[rows], rows]
-        first = take_paths(m, ill[rows], p[rows], Service.INPATIENT, m.facilities.tier[chosen],
-                           via, emergency=emergency[rows])
+        tier = m.facilities.tier[chosen]
+        np.add.at(m.today.choices, (Service.INPATIENT, tier), 1)
+        first = take_paths(m, ill[rows], p[rows], Service.INPATIENT, tier, via,
+                           emergency=emergency[rows])
         m.today.first_contact += np.bincount(first, minlength=len(Tier))
         referral = np.where(via, Referral.GRASSROOTS, Referral.NONE)
         rows, chosen, referral = self._treat_as_outpatients(ill, sev, emergency, u_avoid, rows,

@@ -40,6 +40,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "settlement.community_kept": ("surplus kept by the 医共体", "结余留用"),
     "settlement.community_bears": ("overrun borne by the 医共体", "医共体承担超支"),
     "settlement.fund_extra": ("fund pays (+) or recovers (−)", "基金补付(+)/收回(−)"),
+    # what a calibration targets beside indicators (flowsim.calibrate)
+    "calibrate.elasticity.outpatient": ("participation price elasticity, minor episodes",
+                                        "门诊就诊价格弹性"),
+    "calibrate.elasticity.inpatient": ("participation price elasticity, admissions",
+                                       "住院价格弹性"),
     # units of indicators
     "unit.fraction": ("fraction", "比例"),
     "unit.fraction of residents per year": ("fraction of residents per year", "每年居民比例"),

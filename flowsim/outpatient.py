@@ -105,6 +105,7 @@ class MinorEpisodes:
         chosen = fac[pick[rows], rows]
         tier = m.facilities.tier[chosen]
         via = referred[pick[rows], rows]
+        np.add.at(m.today.choices, (Service.OUTPATIENT, tier), 1)
         first = take_paths(m, ill[rows], p[rows], Service.OUTPATIENT, tier, via,
                            noise=noise[2, rows])
         m.today.first_contact += np.bincount(first, minlength=len(Tier))
@@ -210,6 +211,8 @@ class ChronicFollowups:
         col = pick[rows]
         chosen = fac[col, rows]
         via = referred[col, rows]
-        take_paths(m, due[rows], p[rows], service[col, rows], m.facilities.tier[chosen], via)
+        tier = m.facilities.tier[chosen]
+        np.add.at(m.today.choices, (service[col, rows], tier), 1)
+        take_paths(m, due[rows], p[rows], service[col, rows], tier, via)
         book_visits(m, due[rows], chosen, service[col, rows], bill[col],
                     np.where(via, Referral.GRASSROOTS, Referral.NONE))

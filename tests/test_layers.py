@@ -20,7 +20,7 @@ LAYERS = {
     "model": {"agents", "benefits", "choice", "community", "counters", "county", "csv_county",
               "encounters", "facilities", "illness", "inpatient", "model", "outpatient",
               "payment", "policy", "population", "streams", "synthetic_county"},
-    "results": {"indicators", "results", "api"},
+    "results": {"indicators", "results", "api", "elasticities"},
     "experiments": {"experiments", "calibrate"},
     "report": {"figures", "formats", "report"},
     "cli": {"cli", "__main__", "__init__"},
