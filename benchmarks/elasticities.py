@@ -1,68 +1,79 @@
-"""The model's implied own-price elasticities, beside the rural elasticities of TARGETS.md.
-
-TARGETS.md Behaviour (Health Policy 2011;103:255): rural own-price elasticities −0.52 for the
-first outpatient visit and −0.37 for the first admission.
-
-Method: raise the bills of a service by ``--change`` (10 % by default) under common random
-numbers (same seeds, same illnesses), so that patients' out-of-pocket prices rise through the
-real cost-sharing rules, and measure
-
-    arc elasticity = (ΔQ / mean Q) / (ΔP / mean P)
-
-where Q is the volume (ordinary outpatient visits, or admissions) and P the mean out-of-pocket
-per unit of that volume, each from the runs themselves. Market elasticities raise the bills at
-every tier; own-price elasticities raise one tier's bills and measure that tier's volume
-(patients may switch tiers). Each seed gives one elasticity; the script prints their mean and a
-95 % Student-t interval.
+"""Price elasticities of the model: own- and cross-price by tier, and of seeking care at all.
 
     python benchmarks/elasticities.py [--scenario configs/baseline.yaml] [--population 100000]
                                       [--seeds 1 2 3] [--days 365] [--change 0.10]
+                                      [--ample-capacity]
+
+For each service (minor episodes' outpatient visits, serious episodes' admissions) the bills of
+one tier at a time are raised by ``--change`` (then of every tier at once), in paired runs with
+the same seeds (common random numbers). Printed:
+
+- the matrix of arc elasticities of patients choosing tier i (their own choices, before any
+  referral or transfer: ``counters`` ``choices``) with respect to the bill of tier j, mean and
+  95 % interval across seeds; own-price on the diagonal (should be < 0), cross-price off it
+  (should be ≥ 0: tiers are substitutes);
+- the participation elasticity: care-seeking episodes with respect to the mean out-of-pocket
+  per visit or admission under the uniform rise (TARGETS: rural −0.52 first outpatient visit,
+  −0.37 first admission; Health Policy 2011;103:255).
+
+``--ample-capacity`` gives every facility far more places and beds than it uses, so that the
+matrix shows demand alone: with full facilities, patients turned away go elsewhere, and a
+dearer tier that frees places lowers that overflow (rationing, not preference).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 
-import flowsim
-from flowsim import indicators
+from flowsim import elasticities
+from flowsim.api import simulate
 from flowsim.config import load_scenario
-from flowsim.domain import TIERS, Payer, Service, Tier
+from flowsim.domain import TIERS
 from flowsim.intervals import mean_interval
+from flowsim.results import whole_run_window
 
 ROOT = Path(__file__).resolve().parents[1]
-PATIENT = Payer.PATIENT
-OUT, INP = Service.OUTPATIENT, Service.INPATIENT
-
-# name: (bill parameter, tiers whose bills rise, volume and out-of-pocket of the measured cell,
-#        TARGETS.md value or None, what it compares with)
-CASES = {
-    "outpatient visits, all tiers": (
-        "outpatient_bill", TIERS,
-        lambda w: (w.visits[OUT].sum(), w.money[PATIENT, OUT].sum()),
-        -0.52, "rural first outpatient visit −0.52 (market: no care is the outside option)"),
-    "admissions, all tiers": (
-        "admission_bill", TIERS,
-        lambda w: (w.admissions.sum(), w.money[PATIENT, INP].sum()),
-        -0.37, "rural first admission −0.37 (market)"),
-    "county-hospital outpatient visits (own price)": (
-        "outpatient_bill", ("county",),
-        lambda w: (w.visits[OUT, Tier.COUNTY].sum(), w.money[PATIENT, OUT, Tier.COUNTY].sum()),
-        None, "no TARGETS.md figure"),
-    "county-hospital admissions (own price)": (
-        "admission_bill", ("county",),
-        lambda w: (w.admissions[Tier.COUNTY].sum(), w.money[PATIENT, INP, Tier.COUNTY].sum()),
-        -0.37, "the −0.37 the inpatient cost weight was derived from (county own price)"),
+TARGET = {"outpatient": -0.52, "inpatient": -0.37}
+AMPLE = {
+    "facilities.capacity_per_1000.beds.value": {"township": 20.0, "county": 40.0},
+    "facilities.capacity_per_1000.outpatient_slots_per_day.value":
+        {"village": 100.0, "township": 100.0, "county": 100.0},
 }
+"""Capacity far above use (per 1,000 residents): no patient is ever turned away."""
 
 
-def arc(q0: float, q1: float, p0: float, p1: float) -> float:
-    """Arc (midpoint) elasticity of Q with respect to P."""
-    return ((q1 - q0) / ((q1 + q0) / 2)) / ((p1 - p0) / ((p1 + p0) / 2))
+def measure(base, seeds, days, change):
+    """{service: (matrix [seed, raised tier, tier], participation [seed])}."""
+    windows = {seed: whole_run_window(simulate(base, days=days, seed=seed)) for seed in seeds}
+    out = {}
+    for service in elasticities.SERVICES:
+        tiers = TIERS[1:] if service == "inpatient" else TIERS  # village clinics have no beds
+        matrix = np.full((len(seeds), len(TIERS), len(TIERS)), np.nan)
+        part = []
+        for s, seed in enumerate(seeds):
+            for tier in tiers:
+                rise = elasticities.raised(base, service, (tier,), change)
+                w = whole_run_window(simulate(rise, days=days, seed=seed))
+                matrix[s, TIERS.index(tier)] = elasticities.by_tier(windows[seed], w, service,
+                                                                    change)
+            rise = elasticities.raised(base, service, TIERS, change)
+            w = whole_run_window(simulate(rise, days=days, seed=seed))
+            part.append(elasticities.participation(windows[seed], w, service))
+        out[service] = (matrix, np.array(part))
+    return out
+
+
+def cell(values):
+    """'mean [low, high]' across seeds."""
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return "—"
+    mean, low, high = mean_interval(values)
+    return f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
 
 
 def main() -> None:
@@ -73,62 +84,30 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--change", type=float, default=0.10, help="relative rise of the bills")
+    parser.add_argument("--ample-capacity", action="store_true",
+                        help="capacity far above use: the matrix shows demand alone")
     args = parser.parse_args()
-
     started = time.perf_counter()
     base = load_scenario(args.scenario)
     if args.population:
         base = base.with_overrides({"county.synthetic.population.value": args.population})
-    cost = base.choice.cost_per_100_yuan.value
-    seek = base.choice.care_seeking_cost_per_100_yuan.value
-    print(f"scenario {args.scenario}, {args.population or 'all'} residents, seeds {args.seeds}, "
-          f"{args.days} days; bills +{100 * args.change:g} % under common random numbers")
-    print(f"cost weights (utils per 100 yuan): which facility: outpatient {cost.outpatient}, "
-          f"inpatient {cost.inpatient}; whether to seek care: outpatient {seek.outpatient}, "
-          f"inpatient {seek.inpatient}")
-
-    windows = {}
-    for seed in args.seeds:
-        windows["base", seed] = flowsim.run(base, days=args.days, seed=seed).window()
-    no_care = statistics.mean(
-        indicators.INDICATORS["no_care_share"].compute(w)
-        for (k, _), w in windows.items() if k == "base")
-    rows = []
-    for name, (bill, tiers, measure, target, note) in CASES.items():
-        old = getattr(base.facilities, bill).value
-        reform = base.with_overrides({
-            f"facilities.{bill}.value.{t}": getattr(old, t) * (1 + args.change) for t in tiers})
-        per_seed, dq, dp = [], [], []
-        for seed in args.seeds:
-            q0, oop0 = measure(windows["base", seed])
-            q1, oop1 = measure(flowsim.run(reform, days=args.days, seed=seed).window())
-            p0, p1 = oop0 / q0, oop1 / q1
-            per_seed.append(arc(q0, q1, p0, p1))
-            dq.append(q1 / q0 - 1)
-            dp.append(p1 / p0 - 1)
-        mean, low, _ = mean_interval(per_seed)
-        half = mean - low
-        rows.append((name, 100 * np.mean(dp), 100 * np.mean(dq), mean, half, target, note, p0))
-
-    print()
-    header = (f"{'elasticity':46} {'ΔP %':>7} {'ΔQ %':>8} {'model':>8} {'95 % interval':>19}"
-              f" {'TARGETS':>8}  mean OOP  compares with")
-    print(header)
-    print("-" * len(header))
-    for name, dp, dq, mean, half, target, note, p0 in rows:
-        shown = f"{target:+.2f}" if target is not None else "—"
-        interval = f"[{mean - half:+.3f}, {mean + half:+.3f}]"
-        print(f"{name:46} {dp:+7.2f} {dq:+8.3f} {mean:+8.3f} {interval:>19}"
-              f" {shown:>8}  {p0:7.0f}  {note}")
-    print()
-    print(f"minor episodes without care (the outside option): {100 * no_care:.1f} %")
-    for row, service in ((rows[0], "outpatient"), (rows[1], "inpatient")):
-        beta, gamma = getattr(cost, service), getattr(seek, service)
-        if row[3] < 0:  # the response scales about linearly with beta + gamma
-            fit = (beta + gamma) * row[5] / row[3] - beta
-            print(f"{service} care-seeking weight that would give {row[5]:+.2f}, scaling the "
-                  f"measured response linearly: ≈{fit:.3g} utils per 100 yuan (now {gamma})")
-    print(f"({time.perf_counter() - started:.0f} s)")
+    if args.ample_capacity:
+        base = base.with_overrides(AMPLE)
+    print(f"{args.scenario}, {args.population or 'all'} residents, seeds {args.seeds}, "
+          f"{args.days} days, one tier's bills +{100 * args.change:g} % at a time"
+          + (", ample capacity" if args.ample_capacity else ""))
+    for service, (matrix, part) in measure(base, args.seeds, args.days, args.change).items():
+        what = "minor episodes' visits" if service == "outpatient" else "admissions"
+        print(f"\n{service}: elasticity of patients choosing each tier ({what}; rows: the tier "
+              "whose bill rises), mean [95 % interval across seeds]")
+        print(f"{'bill raised at':16}" + "".join(f"{t:>24}" for t in TIERS))
+        for i, tier in enumerate(TIERS):
+            if np.isnan(matrix[:, i]).all():
+                continue
+            print(f"{tier:16}" + "".join(f"{cell(matrix[:, i, j]):>24}" for j in range(len(TIERS))))
+        print(f"participation (every tier +{100 * args.change:g} %, w.r.t. mean out-of-pocket): "
+              f"{cell(part)}   target {TARGET[service]:+.2f}")
+    print(f"\n({time.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":

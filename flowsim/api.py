@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flowsim.config import Scenario, load_scenario
-from flowsim.model import CountyModel
+from flowsim.model import CountyModel, RunRecord
 from flowsim.results import Results
 
 
@@ -31,6 +31,20 @@ def run(
         seed: random seed; the same seed and scenario give identical results.
         on_day: called with the number of days done after each simulated day (progress bars).
     """
+    return Results.from_record(simulate(scenario, days=days, seed=seed, on_day=on_day))
+
+
+def simulate(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    days: int | None = None,
+    seed: int = 0,
+    on_day: Callable[[int], None] | None = None,
+) -> RunRecord:
+    """``run`` without the tables: the model's ``RunRecord`` (for many runs of a fit).
+
+    ``results.whole_run_window(record)`` gives its indicators' window without the daily table.
+    """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     days = scenario.days if days is None else days
@@ -41,4 +55,4 @@ def run(
         model.run_for(1)
         if on_day is not None:
             on_day(done)
-    return Results.from_record(model.record())
+    return model.record()

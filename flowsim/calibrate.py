@@ -30,12 +30,13 @@ from pydantic_core import PydanticCustomError
 from scipy import optimize
 
 from flowsim import elasticities, indicators
-from flowsim.api import run as run_scenario
+from flowsim.api import simulate
 from flowsim.config import Scenario, Strict, load_model, load_scenario
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_text_atomically
 from flowsim.intervals import mean_interval
 from flowsim.labels import text
+from flowsim.results import whole_run_window
 
 # ---------------------------------------------------------------------------------------------
 # targets file
@@ -353,12 +354,12 @@ def replicate(scenario: Scenario, targets: dict[str, Target], *, seeds: list[int
              for t in targets.values() if t.elasticity is not None}
     rows = []
     for seed in seeds:
-        res = run_scenario(scenario, days=days, seed=seed)
-        base = res.window()
-        paired = {service: run_scenario(rise, days=days, seed=seed).window()
+        base = whole_run_window(simulate(scenario, days=days, seed=seed))
+        values = indicators.compute(base)
+        paired = {service: whole_run_window(simulate(rise, days=days, seed=seed))
                   for service, rise in rises.items()}
         rows.append([
-            res.indicator(name) if t.elasticity is None else elasticities.participation(
+            values[name] if t.elasticity is None else elasticities.participation(
                 base, paired[t.elasticity.service], t.elasticity.service)
             for name, t in targets.items()])
     return np.array(rows, float)

@@ -25,7 +25,7 @@ import pandas as pd
 from flowsim import indicators
 from flowsim.community import CAPITATION_COLUMNS, DIP_COLUMNS, SETTLEMENT_COLUMNS
 from flowsim.counters import AXES, COUNTERS
-from flowsim.domain import N_QUINTILES
+from flowsim.domain import N_QUINTILES, Payer
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_atomically, write_text_atomically
 from flowsim.model import RunRecord
@@ -278,3 +278,32 @@ def _tidy(name: str, array: np.ndarray, dates: pd.DatetimeIndex) -> pd.DataFrame
             df[col] = None
     return df[["date", "counter", "measure", *DIMENSIONS, "value"]]
 
+
+
+def whole_run_window(record: RunRecord) -> indicators.Window:
+    """The counters of a whole run summed straight from its record (no daily table).
+
+    The same window as ``Results.from_record(record).window()``, at a fraction of the cost.
+    """
+    years = pd.DataFrame(record.years)
+    years = years[years.days > 0]
+    per_year = lambda column: np.sum(list(years[column]), axis=0).astype(float)  # noqa: E731
+    dates = pd.date_range(record.start_date, periods=record.days, freq="D")
+    bill = record.counts["money"][:, Payer.BILL].sum(axis=(1, 2, 3))
+    by_year = pd.DataFrame({"year": dates.year, "bill": bill}).groupby("year").bill.agg(
+        ["size", "sum"])
+    settled = (sum(r["fund_extra"] for r in record.settlements)
+               + sum(r["adjustment"] for r in record.dip_settlements)
+               - sum(r["returned_to_fund"] for r in record.capitation_settlements))
+    return indicators.Window(
+        days=record.days,
+        residents=record.residents,
+        counts={name: values.sum(axis=0) for name, values in record.counts.items()},
+        beds=np.asarray(record.beds_by_tier, float),
+        residents_by_quintile=np.asarray(record.residents_by_quintile, float),
+        catastrophic=per_year("catastrophic_by_quintile"),
+        resident_years=per_year("residents_by_quintile"),
+        cost_by_year=tuple((int(y), int(row["size"]), float(row["sum"]))
+                           for y, row in by_year.iterrows()),
+        settlement_fund_extra=float(settled),
+    )

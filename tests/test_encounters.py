@@ -136,22 +136,18 @@ def test_a_second_visit_on_the_same_day_sees_the_deductible_paid_at_the_first(ba
     np.testing.assert_allclose(books.money[0].sum(), books.money[1:4].sum())
 
 
-def test_going_without_weighs_the_expected_out_of_pocket():
-    # two facilities with utilities V = (1, 0) relative to the best (top = 1): weights (1, e⁻¹);
-    # expected OOP = (1 × 100 + e⁻¹ × 300) / (1 + e⁻¹); V_without = 0.5 + 0.01 × 2 × E[OOP]
-    records = np.zeros(3, RESIDENT_RECORD)
-    records["cost_sensitivity"] = 2.0
+def test_care_nest_gives_nested_logit_probabilities():
+    # two facilities with V − top = (0, −1) and μ = 0.5: w = (1, e⁻²), S = 1 + e⁻²,
+    # IV = top + μ log S with top = 1; going without has V₀ = 0.5: P(care) = 1 / (1 + e^(V₀ − IV))
+    mu, top, constant = 0.5, 1.0, 0.5
     v = np.array([0.0, -1.0])
     weight = np.zeros((3, 3))
-    weight[:2] = np.exp(v)[:, None]
-    weight[:2, 2] = 0.0  # patient 2 has no facility at all (top = −inf)
-    oop = np.array([[100.0] * 3, [300.0] * 3])
-    top = np.array([1.0, 1.0, -np.inf])
+    weight[:2] = np.exp(v / mu)[:, None]
+    weight[:2, 2] = 0.0  # patient 2 has no facility at all
     emergency = np.array([False, True, False])
-    encounters.going_without(weight, oop, top, records, 0.5, 0.01, emergency)
-    expected = (100 + np.exp(-1) * 300) / (1 + np.exp(-1))
-    without = 0.5 + 0.01 * 2.0 * expected
-    # patient 0: going without is better than the best facility; the largest weight becomes 1
-    np.testing.assert_allclose(weight[:, 0], [np.exp(1 - without), np.exp(-without), 1.0])
-    np.testing.assert_allclose(weight[:, 1], [1.0, np.exp(-1), 0.0])  # emergency: no option
+    encounters.care_nest(weight, np.array([top, top, -np.inf]), constant, mu, emergency)
+    s = 1 + np.exp(-2.0)
+    p_care = 1 / (1 + np.exp(constant - top - mu * np.log(s)))
+    np.testing.assert_allclose(weight[:, 0], [p_care / s, p_care * np.exp(-2) / s, 1 - p_care])
+    np.testing.assert_allclose(weight[:, 1], [1.0, np.exp(-2.0), 0.0])  # emergency: no option
     np.testing.assert_allclose(weight[:, 2], [0.0, 0.0, 1.0])  # nowhere to go but without

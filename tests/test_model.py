@@ -103,13 +103,12 @@ def test_waiving_grassroots_outpatient_deductible_raises_grassroots_visit_share(
 
 
 def test_higher_prices_leave_more_minor_episodes_without_care(small):
-    # the participation margin (TARGETS.md: rural first-visit elasticity −0.52): dearer care,
-    # fewer visits, and only through the care-seeking weight
+    # the participation margin (rural first-visit elasticity −0.52): dearer care, fewer
+    # visits, and only through the cost weight (going without has no price)
     dearer = {"facilities.outpatient_bill.value": {"village": 60, "township": 120, "county": 300,
                                                    "out_of_county": 500}}
     assert all(d > 0 for d in paired_difference(small, dearer, "no_care_share"))
-    blind = small.with_overrides({"choice.care_seeking_cost_per_100_yuan.value.outpatient": 0.0,
-                                  "choice.cost_per_100_yuan.value.outpatient": 0.0})
+    blind = small.with_overrides({"choice.cost_per_100_yuan.value.outpatient": 0.0})
     assert all(d == 0 for d in paired_difference(blind, dearer, "no_care_share"))
 
 
