@@ -115,14 +115,15 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
     is); ``service`` [k, n] is each alternative's benefit category, ``emergency`` [n] bool.
     """
     k, n = fac.shape
-    encounter = np.zeros(1, ENCOUNTER)[0]
+    scratch = np.zeros(2, ENCOUNTER)
+    encounter, visit = scratch[0], scratch[1]
     for i in range(n):
         rec = records[i]
         encounter.emergency = emergency[i]
         encounter.referral = _NONE
         patient = 0.0
         best = -np.inf
-        via = _referral_visit_cost(t, rec, taste, referrer, encounter)  # utils; inf: no path
+        via = -1.0  # utils lost to a referral visit (inf: no referrer), computed when needed
         for j in range(k):
             referred[j, i] = False
             if fac[j, i] < 0:
@@ -146,8 +147,10 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
                 u += taste.family_doctor
             if rec.last_tier == tiers[j]:
                 u += taste.habit
-            if (via < np.inf and t.benefits.gatekeeping_penalty[rec.scheme, s, tiers[j]] > 0.0
-                    and tiers[j] > referrer.tier[rec.village] and not emergency[i]):
+            if (t.benefits.gatekeeping_penalty[rec.scheme, s, tiers[j]] > 0.0
+                    and not emergency[i] and tiers[j] > referrer.tier[rec.village]):
+                if via < 0.0:
+                    via = _referral_visit_cost(t, rec, taste, referrer, visit)
                 encounter.referral = _GRASSROOTS
                 _, _, _, _, referred_oop = claim_for(t, rec, encounter)
                 encounter.referral = _NONE
@@ -164,16 +167,16 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
 
 
 @njit(cache=True)
-def _referral_visit_cost(t, rec, taste, referrer, encounter):
+def _referral_visit_cost(t, rec, taste, referrer, visit):
     """Utils lost to a referral visit at the village's grassroots referrer (inf: none there).
 
-    OOP of an ordinary outpatient visit there (its bill ``referrer.bill``) × the outpatient cost
-    weight × cost sensitivity + ``referrer.burden`` (travel and the visit's time).
+    OOP of an ordinary outpatient visit there (its bill ``referrer.bill``; ``visit`` a scratch
+    ``ENCOUNTER`` record) × the outpatient cost weight × cost sensitivity + ``referrer.burden``
+    (travel and the visit's time).
     """
     village = rec.village
     if referrer.tier[village] < 0:
         return np.inf
-    visit = np.zeros(1, ENCOUNTER)[0]
     visit.bill = referrer.bill[village]
     visit.service = _OUTPATIENT
     visit.tier = referrer.tier[village]
