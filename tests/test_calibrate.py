@@ -5,12 +5,23 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-from flowsim.calibrate import calibrate, check_parameters, load_targets, replicate
+from flowsim.api import simulate
+from flowsim.calibrate import (
+    Target,
+    calibrate,
+    check_parameters,
+    load_targets,
+    overrides_for,
+    replicate,
+)
 from flowsim.config import load_scenario
+from flowsim.elasticities import participation, raised
 from flowsim.errors import InputError
+from flowsim.results import whole_run_window
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = (ROOT / "configs" / "baseline.yaml").as_posix()
@@ -42,9 +53,32 @@ def test_national_targets_file_is_valid(baseline):
     spec = load_targets(ROOT / "configs" / "targets" / "national.yaml")
     assert spec.fitted == ["grassroots_visit_share", "grassroots_admission_share",
                            "in_county_admission_rate", "visits_per_capita",
-                           "admissions_per_capita", "no_care_share", "forgone_admission_share"]
+                           "admissions_per_capita", "no_care_share", "forgone_admission_share",
+                           "outpatient_participation_elasticity",
+                           "inpatient_participation_elasticity"]
     assert spec.targets["visits_per_capita"].band == pytest.approx(0.68)
+    elasticity = spec.targets["outpatient_participation_elasticity"]
+    assert (elasticity.value, elasticity.band) == (-0.52, 0.05)  # Health Policy 2011;103:255
     assert len(check_parameters(spec, baseline)) == len(spec.parameters)
+    # the chronic cost weight moves with the outpatient one
+    x = check_parameters(spec, baseline)
+    x[0] = 2.5
+    overrides = overrides_for(spec, baseline, np.array(x))
+    assert overrides["choice.cost_per_100_yuan.value.chronic"] == 2.5
+
+
+def test_an_elasticity_target_is_measured_in_paired_runs(small):
+    """A participation-elasticity target runs the scenario and its price rise with each seed."""
+    targets = {"visits_per_capita": Target(value=6.8, tolerance=0.1, relative=True, source="x"),
+               "e": Target(value=-0.5, tolerance=0.05, source="y",
+                           elasticity={"service": "outpatient", "change": 0.2})}
+    table = replicate(small, targets, seeds=[3, 4], days=40)
+    for row, seed in zip(table, (3, 4), strict=True):
+        base = whole_run_window(simulate(small, days=40, seed=seed))
+        rise = whole_run_window(simulate(raised(small, "outpatient", change=0.2), days=40,
+                                         seed=seed))
+        assert row[1] == pytest.approx(participation(base, rise, "outpatient"))
+        assert row[1] < 0
 
 
 @pytest.mark.parametrize(
@@ -97,7 +131,8 @@ def test_optimiser_recovers_known_parameters(tmp_path, baseline):
             "choice.outpatient_tier_constant.value.county"],
         "illness.serious_episodes_per_year.value": {k: v * 1.2 for k, v in serious.items()},
     })
-    names = ["grassroots_visit_share", "admissions_per_capita"]
+    names = {n: Target(value=0, tolerance=1, source="test")
+             for n in ("grassroots_visit_share", "admissions_per_capita")}
     share, admissions = replicate(made, names, seeds=SEEDS, days=DAYS).mean(axis=0)
     path = targets_file(tmp_path, f"""\
         name: recovery
