@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.offline
+import pyarrow as pa
 import yaml
 
 from flowsim import __version__, figures
 from flowsim.errors import InputError
-from flowsim.files import output_folder, write_text_atomically
+from flowsim.files import check_file, output_folder, read_unit, write_text_atomically
 from flowsim.intervals import half_width
 from flowsim.results import Results
 
@@ -217,7 +218,13 @@ def load(source: str | Path | Results) -> ReportData:
         return _from_run(source)
     folder = Path(source)
     if (folder / "experiment.json").is_file():
-        return _from_experiment(folder)
+        what = "an experiment folder written by 'flowsim experiment' or 'flowsim compare'"
+        read_unit(folder, "experiment.json", what)  # whole, and every checksum right
+        try:
+            return _from_experiment(folder)
+        except (OSError, ValueError, pa.ArrowException) as err:
+            raise InputError(folder, "files", f"{type(err).__name__}: {err}",
+                             f"{what}; this one is damaged (run again)") from None
     if (folder / "run.json").is_file():
         return _from_run(Results.load(folder))
     allowed = ("a results folder written by 'flowsim run --out', 'flowsim compare' or "
@@ -460,9 +467,7 @@ def write_report(source: str | Path | Results, path: str | Path, *, lang: str = 
     """
     if lang not in LANGS:
         raise InputError(None, "--lang", lang, "zh, en or both")
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(None, "--output", str(target), "an HTML file name (this is a folder)")
+    target = check_file(path, "--output")  # before any work: a file name, somewhere writable
     page = render(load(source), lang)
     output_folder(target.parent, "--output")
     return write_text_atomically(target, page)
