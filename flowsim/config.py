@@ -17,7 +17,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
@@ -63,6 +63,12 @@ def _whole(v: Any) -> int:
     return int(v)
 
 
+def _day(v: Any) -> Any:
+    if isinstance(v, str) or (isinstance(v, date) and not isinstance(v, datetime)):
+        return v  # pydantic reads the text, and names a malformed date or a day that is none
+    raise PydanticCustomError("date_type", "a date written YYYY-MM-DD")
+
+
 def _flag(v: Any) -> bool:
     if not isinstance(v, bool | np.bool_):
         raise PydanticCustomError("flag_type", "true or false")
@@ -75,6 +81,8 @@ Whole = Annotated[int, BeforeValidator(_whole)]
 """A whole number (``5e5`` is 500000; a bool, text or a fraction is refused)."""
 Flag = Annotated[bool, BeforeValidator(_flag)]
 """true or false (a number or text such as "yes" in quotes is refused)."""
+Day = Annotated[date, BeforeValidator(_day)]
+"""A date written YYYY-MM-DD (a number is no date, though pydantic would read it as a time)."""
 
 Rate = Annotated[Number, Field(ge=0, le=1)]
 """A fraction from 0 to 1."""
@@ -104,7 +112,7 @@ def _as_dated(v: Any) -> Any:
     return v if isinstance(v, dict) else {UNDATED: v}
 
 
-Dated = Annotated[dict[date, T], BeforeValidator(_as_dated)]
+Dated = Annotated[dict[Day, T], BeforeValidator(_as_dated)]
 """A value, or a mapping from the date each value takes effect to the value."""
 
 
@@ -478,7 +486,7 @@ class Scenario(Strict):
     name: str
     description: str = ""
     extends: str | None = None
-    start_date: date
+    start_date: Day
     days: Annotated[Whole, Field(ge=1, le=MAX_DAYS)] = 365
     county: CountySection
     population: PopulationSection
