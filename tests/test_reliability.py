@@ -126,6 +126,20 @@ def test_malformed_input_exits_2_with_one_line_and_writes_nothing(kind, case, tm
     assert files_below(BAD) == corpus_before
 
 
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root may write into a read-only folder")
+def test_a_read_only_out_folder_is_refused_before_the_run(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        code, out, err = cli(["run", SMALL, "--days", 2, "--out", locked])
+        assert code == 2 and err.startswith("error: --out") and len(err.splitlines()) == 1
+        assert out == "" and list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
+
+
 # ---------------------------------------------------------------------------------------------
 # mutated scenarios: whatever is wrong, exit 2 and one line
 
