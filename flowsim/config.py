@@ -46,8 +46,13 @@ T = TypeVar("T")
 # experiment and targets files) builds on these types.
 
 
+_FLAG_NOT_NUMBER = ", not true or false (YAML reads yes, no, on and off as true or false)"
+
+
 def _number(v: Any) -> float:
-    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
+    if isinstance(v, bool | np.bool_):
+        raise PydanticCustomError("number_type", "a number" + _FLAG_NOT_NUMBER)
+    if not isinstance(v, int | float | np.integer | np.floating):
         raise PydanticCustomError("number_type", "a number")
     try:
         return float(v)
@@ -56,7 +61,9 @@ def _number(v: Any) -> float:
 
 
 def _whole(v: Any) -> int:
-    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
+    if isinstance(v, bool | np.bool_):
+        raise PydanticCustomError("whole_type", "a whole number" + _FLAG_NOT_NUMBER)
+    if not isinstance(v, int | float | np.integer | np.floating):
         raise PydanticCustomError("whole_type", "a whole number")
     if isinstance(v, float | np.floating) and not (math.isfinite(v) and v == int(v)):
         raise PydanticCustomError("whole_type", "a whole number")

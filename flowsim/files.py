@@ -11,12 +11,13 @@
 How a unit is written. The folder may hold the user's other files (or be ``--out .``), so it
 cannot be swapped for a new one. Instead the new files are written into a temporary hidden
 sibling folder, ``.flowsim-staging~…``, with a manifest (``run.json`` or ``experiment.json``)
-that records each file's SHA-256. One rename of that folder to ``.flowsim-committed`` commits the
-new set; its files are then moved over the old ones and the folder is removed. A save killed
-before the commit leaves the old set untouched (the next save removes the staging folder); one
-killed after it is completed by the next reader or writer, as SQLite completes a journal. The
-checksums catch what no rename can prevent: a file replaced by hand, copied from another run,
-truncated by a full disk or a power cut. Nothing else in the folder is touched.
+that records each file's SHA-256. One rename of that folder to ``.flowsim-committed-run.json``
+(or ``-experiment.json``) commits the new set; its files are then moved over the old ones and
+the folder is removed. A save killed before the commit leaves the old set untouched (the next
+save removes the staging folder); one killed after it is completed by the next reader or
+writer, as SQLite completes a journal. The checksums catch what no rename can prevent: a file
+replaced by hand, copied from another run, truncated by a full disk or a power cut. Nothing
+else in the folder is touched.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ FILE_MODE = 0o666 & ~_UMASK
 """Permissions of written files: rw for everyone the umask allows (usually 0o644)."""
 DIR_MODE = 0o777 & ~_UMASK
 """Permissions of folders made under a temporary name (``mkdtemp`` alone makes them private)."""
-COMMITTED = ".flowsim-committed"
-"""Name of a committed unit's folder until its files are moved into place."""
+COMMITTED = ".flowsim-committed-{manifest}"
+"""Name of a committed unit's folder until its files are moved into place (one name per kind of
+unit, so that a run and an experiment may share a folder)."""
 
 
 # -- checking output paths before any work ---------------------------------------------------
@@ -155,7 +157,8 @@ def write_unit(folder: str | Path, files: dict[str, Callable[[Path], object]],
             "utf-8")
         for p in staging.iterdir():
             os.chmod(p, FILE_MODE)
-        os.rename(staging, out / COMMITTED)  # the commit: from here on the new unit is the result
+        # the commit: from here on the new unit is the result
+        os.rename(staging, out / COMMITTED.format(manifest=manifest))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -169,7 +172,7 @@ def finish_unit(folder: Path, manifest: str) -> None:
     Its files are moved into place (the manifest last) and the files of the previous unit that
     the committed one lacks are removed.
     """
-    committed = folder / COMMITTED
+    committed = folder / COMMITTED.format(manifest=manifest)
     if not committed.is_dir():
         return
     new = _manifest_files(committed / manifest)
@@ -201,7 +204,7 @@ def read_unit(folder: str | Path, manifest: str, what: str) -> dict[str, Any]:
     try:
         finish_unit(folder, manifest)
     except OSError as err:
-        raise InputError(folder, COMMITTED, err.strerror,
+        raise InputError(folder, COMMITTED.format(manifest=manifest), err.strerror,
                          f"{what}, whose last save can be completed here") from None
     path = folder / manifest
     if not path.is_file():

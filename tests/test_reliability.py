@@ -377,7 +377,8 @@ def test_a_save_killed_after_its_commit_is_completed_by_the_next_reader(two_runs
     folder, runs = two_runs
     target = tmp_path / "out"
     shutil.copytree(folder / "a", target)
-    committed = target / COMMITTED  # as a save of b killed while moving its files into place
+    # as a save of b killed while it moved its files into place
+    committed = target / COMMITTED.format(manifest="run.json")
     shutil.copytree(folder / "b", committed)
     os.replace(committed / "daily.parquet", target / "daily.parquet")
     assert same(Results.load(target), runs["b"])
