@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from flowsim import encounters
-from flowsim.domain import Service, Tier
+from flowsim.domain import Tier
 
 if TYPE_CHECKING:
     from flowsim.county import County
@@ -153,17 +153,16 @@ class Chooser:
             contracted resident's family doctor works).
         travel_min: [village, Column] minutes to each alternative (inf: none).
         fixed: {inpatient: ([column, village] tier constant − travel, [column, village] rows)}.
-        referrer: {inpatient: ``encounters.ReferralPath``} where each village gets a referral.
+        referrer: ``encounters.ReferralPath``: where each village's residents get a referral.
 
-    Utility of a facility (``encounters.utilities``), in utils, for a stage whose cost weight is
-    β (per yuan; ``cost_per_100_yuan`` / 100 of the outpatient or inpatient service):
-    tier constant + β × (quality_yuan × quality × severity − travel_yuan_per_hour × hours)
-    − β_service × cost sensitivity × OOP − crowding × yesterday's load + family doctor + habit.
-    Money values of quality and travel are willingness to pay, converted at the stage's β.
-    Seeking care is a nest of the facilities (dissimilarity μ) beside going without, whose
-    utility is a constant that depends on no price (``encounters.care_nest``): making one
-    facility dearer moves patients to the others and, through the nest's inclusive value, a
-    little out of care, never away from the other facilities.
+    Utility of a facility (``encounters.utilities``), in utils: tier constant
+    + quality_x_severity × quality × severity − travel_per_hour × hours
+    − β_service × cost sensitivity × OOP − crowding × yesterday's load + family doctor + habit,
+    with β_service = ``cost_per_100_yuan`` / 100 of the claim's service. Seeking care is a nest
+    of the facilities (dissimilarity μ) beside going without, whose utility is a constant that
+    depends on no price (``encounters.care_nest``): making one facility dearer moves patients to
+    the others and, through the nest's inclusive value, a little out of care, never away from
+    the other facilities.
     """
 
     def __init__(self, model) -> None:
@@ -180,7 +179,7 @@ class Chooser:
                                    np.inf)
         self.cost_per_yuan = p.cost_per_100_yuan / 100  # [service]
         self.fixed = {inpatient: self._fixed_utility(inpatient) for inpatient in (False, True)}
-        self.referrer = {inpatient: self._referrer(inpatient) for inpatient in (False, True)}
+        self.referrer = self._referrer()
         self.taste = encounters.Taste(self.cost_per_yuan, float(p.family_doctor), float(p.habit))
         self._outpatient_day: int | None = None  # the day ``_outpatient_table`` was built for
         self._outpatient_table: np.ndarray | None = None
@@ -214,9 +213,9 @@ class Chooser:
         encounters.utilities(
             m.rules.tables, records, fac, tiers, OWN_GRASSROOTS[cols],
             self.village_utility(inpatient),
-            m.facilities.quality[tiers] * self._stage_cost(inpatient) * self.params.quality_yuan,
+            m.facilities.quality[tiers] * self.params.quality_x_severity,
             severity, as_column(service, (k, n), np.int8), np.asarray(bill, np.float64),
-            emergency, self.taste, self.referrer[inpatient], v, top, referred)
+            emergency, self.taste, self.referrer, v, top, referred)
         mu = self.params.care_nest_dissimilarity
         if mu != 1.0:
             v /= np.float32(mu)
@@ -228,8 +227,8 @@ class Chooser:
     def village_utility(self, inpatient: bool) -> np.ndarray:
         """[alternative, village] utility shared by a village's residents today.
 
-        tier constant − β × travel_yuan_per_hour × hours − crowding × yesterday's load (visits /
-        slots, or occupied / beds); −inf where the village has no such alternative. The
+        tier constant − travel_per_hour × hours − crowding × yesterday's load (visits / slots, or
+        occupied / beds); −inf where the village has no such alternative. The
         outpatient table depends only on yesterday's visits: built once a day.
         """
         if inpatient:
@@ -238,10 +237,6 @@ class Chooser:
             self._outpatient_day = self.model.day
             self._outpatient_table = self._village_table(False)
         return self._outpatient_table
-
-    def _stage_cost(self, inpatient: bool) -> float:
-        """β per yuan at which the stage's money values (travel, quality) become utils."""
-        return float(self.cost_per_yuan[Service.INPATIENT if inpatient else Service.OUTPATIENT])
 
     def _village_table(self, inpatient: bool) -> np.ndarray:
         f = self.model.facilities
@@ -256,14 +251,14 @@ class Chooser:
         tier_constant = p.inpatient_tier_constant if inpatient else p.outpatient_tier_constant
         cols = WITH_BEDS if inpatient else ALL_COLUMNS
         fac = self.alternatives[cols]
-        travel = self._stage_cost(inpatient) * p.travel_yuan_per_hour / 60  # utils per minute
-        fixed = tier_constant[CHOICE_TIERS[cols]][:, None] - travel * self.travel_min.T[cols]
+        fixed = (tier_constant[CHOICE_TIERS[cols]][:, None]
+                 - p.travel_per_hour * self.travel_min.T[cols] / 60)
         return np.where(fac >= 0, fixed, -np.inf), np.maximum(fac, 0)
 
-    def _referrer(self, inpatient: bool) -> encounters.ReferralPath:
+    def _referrer(self) -> encounters.ReferralPath:
         """Each village's grassroots referrer: its clinic, else its township centre.
 
-        Burden = β × travel_yuan_per_hour × (minutes there / 60 + referral_visit_hours).
+        Burden = travel_per_hour × (minutes there / 60 + referral_visit_hours), in utils.
         """
         p = self.params
         clinic = self.alternatives[Column.OWN_VILLAGE]
@@ -272,7 +267,7 @@ class Chooser:
         facility = self.alternatives[column, villages]
         tier = np.where(facility >= 0, CHOICE_TIERS[column], -1).astype(np.int64)
         hours = self.travel_min[villages, column] / 60 + p.referral_visit_hours
-        burden = self._stage_cost(inpatient) * p.travel_yuan_per_hour * hours
+        burden = p.travel_per_hour * hours
         bill = self.model.params.facilities.outpatient_bill[np.maximum(tier, 0)]
         return encounters.ReferralPath(facility.astype(np.int64), tier,
                                        np.ascontiguousarray(bill, np.float64),

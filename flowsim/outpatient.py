@@ -54,7 +54,7 @@ def take_paths(model, rows, records, service, tier, referred, emergency=None, no
     m = model
     n = len(rows)
     service = _repeat(service, n)
-    referrer = m.chooser.referrer[False]
+    referrer = m.chooser.referrer
     village = records["village"]
     if referred.any():
         at = village[referred]

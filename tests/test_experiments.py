@@ -293,7 +293,7 @@ def test_morris_sensitivity_finds_the_lever_that_matters(folder):
     path = write(folder, "sens.yaml", {
         "name": "sens", "days": 20, "scenarios": [{"name": "a"}],
         "sensitivity": {"method": "morris", "trajectories": 3, "levers": {
-            "choice.travel_yuan_per_hour.value": {"range": [100, 400]},
+            "choice.travel_per_hour.value": {"range": [0.4, 1.6]},
             "inpatient_rate": {"range": [0.7, 0.95], "set": {
                 "benefits.resident.inpatient.rate.value.township": "inpatient_rate"}}}},
         "indicators": ["grassroots_visit_share"]})
@@ -302,17 +302,17 @@ def test_morris_sensitivity_finds_the_lever_that_matters(folder):
     with executor(2) as pool:
         res = execute(plan, pool)
     mu = res.sensitivity.set_index("parameter").mu_star
-    assert mu["choice.travel_yuan_per_hour.value"] > 0.01
+    assert mu["choice.travel_per_hour.value"] > 0.01
     # the inpatient rate reaches outpatient choices only through rare side paths (habit after
     # an admission elsewhere, follow-ups skipped in hospital)
-    assert mu["inpatient_rate"] < 0.01 * mu["choice.travel_yuan_per_hour.value"]
+    assert mu["inpatient_rate"] < 0.01 * mu["choice.travel_per_hour.value"]
 
 
 def test_sobol_design_gives_first_and_total_indices(folder):
     path = write(folder, "sobol.yaml", {
         "name": "sobol", "days": 5, "scenarios": [{"name": "a"}],
         "sensitivity": {"method": "sobol", "samples": 4, "levers": {
-            "choice.travel_yuan_per_hour.value": {"range": [100, 400]},
+            "choice.travel_per_hour.value": {"range": [0.4, 1.6]},
             "choice.no_care_constant.value": {"range": [-2, 0]}}},
         "indicators": ["no_care_share"]})
     plan = load_experiment(path, out=folder / "sobol_out")
@@ -321,7 +321,7 @@ def test_sobol_design_gives_first_and_total_indices(folder):
         res = execute(plan, pool)
     assert set(res.sensitivity.columns) >= {"S1", "S1_conf", "ST", "ST_conf"}
     st = res.sensitivity.set_index("parameter").ST
-    assert st["choice.no_care_constant.value"] > st["choice.travel_yuan_per_hour.value"]
+    assert st["choice.no_care_constant.value"] > st["choice.travel_per_hour.value"]
 
 
 def test_run_experiment_for_ema_workbench(folder):

@@ -91,7 +91,7 @@ def sensitivity_dir(folder, sweep_dir):
     spec.write_text(
         f"name: sens\nbase: {(folder / 'tiny.yaml').as_posix()}\nscenarios:\n  - name: tiny\n"
         "sensitivity:\n  method: morris\n  trajectories: 2\n  levels: 4\n  levers:\n"
-        "    choice.travel_yuan_per_hour.value: {range: [100, 400]}\n"
+        "    choice.travel_per_hour.value: {range: [0.4, 1.6]}\n"
         "replications: 1\ndays: 30\nindicators: [grassroots_visit_share, oop_per_capita]\n",
         encoding="utf-8")
     proc = flowsim_cli("experiment", spec, "--workers", 1, "--out", folder / "sens")
