@@ -39,8 +39,8 @@ RELATIVE_FLOOR = 0.01
 
 
 def pinned_names(spec) -> list[str]:
-    """Headline indicators, then the targets' indicators not among them."""
-    return list(dict.fromkeys([*HEADLINE, *spec.targets]))
+    """Headline indicators, then the targets' indicators not among them (no elasticities)."""
+    return [n for n in dict.fromkeys([*HEADLINE, *spec.targets]) if n in INDICATORS]
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
     names = pinned_names(spec)
     seeds = list(spec.runs.seeds)
     extra = [max(seeds) + 1 + i for i in range(args.extra_seeds)]
-    table = replicate(scenario, names, seeds=seeds + extra, days=spec.runs.days)
+    table = replicate(scenario, dict.fromkeys(names), seeds=seeds + extra, days=spec.runs.days)
     pinned, spread = table[: len(seeds)], table
     old = json.loads(PINS.read_text(encoding="utf-8"))["indicators"] if PINS.exists() else {}
     pins = {}

@@ -351,16 +351,18 @@ def fitting_scenario(spec: TargetsFile, scenario: Scenario) -> Scenario:
                          err.allowed) from None
 
 
-def replicate(scenario: Scenario, targets: dict[str, Target], *, seeds: list[int],
+def replicate(scenario: Scenario, targets: dict[str, Target | None], *, seeds: list[int],
               days: int) -> np.ndarray:
     """The targeted values of ``scenario`` run once per seed: an array [seed, target].
 
-    An indicator is read from the run; a participation elasticity from the run and a paired run
-    of the same seed with the bills raised (``flowsim.elasticities``).
+    A name whose target is None, or an indicator's target, is read from the run; a participation
+    elasticity from the run and a paired run of the same seed with the bills raised
+    (``flowsim.elasticities``).
     """
+    measured = {name: t for name, t in targets.items() if t is not None and t.elasticity}
     rises = {t.elasticity.service: elasticities.raised(scenario, t.elasticity.service,
                                                        change=t.elasticity.change)
-             for t in targets.values() if t.elasticity is not None}
+             for t in measured.values()}
     rows = []
     for seed in seeds:
         base = whole_run_window(simulate(scenario, days=days, seed=seed))
@@ -368,9 +370,10 @@ def replicate(scenario: Scenario, targets: dict[str, Target], *, seeds: list[int
         paired = {service: whole_run_window(simulate(rise, days=days, seed=seed))
                   for service, rise in rises.items()}
         rows.append([
-            values[name] if t.elasticity is None else elasticities.participation(
-                base, paired[t.elasticity.service], t.elasticity.service)
-            for name, t in targets.items()])
+            elasticities.participation(base, paired[measured[name].elasticity.service],
+                                       measured[name].elasticity.service)
+            if name in measured else values[name]
+            for name in targets])
     return np.array(rows, float)
 
 

@@ -119,6 +119,8 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
     encounter, visit = scratch[0], scratch[1]
     for i in range(n):
         rec = records[i]
+        # wide indices: numba indexes slowly with the record's int16 and int8 fields
+        village, scheme = np.int64(rec.village), np.int64(rec.scheme)
         encounter.emergency = emergency[i]
         encounter.referral = _NONE
         patient = 0.0
@@ -142,13 +144,13 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
             if not same_as_previous:
                 _, _, _, _, patient = claim_for(t, rec, encounter)
             weight = taste.cost_per_yuan[s] * rec.cost_sensitivity
-            u = (village_part[j, rec.village] + quality_term[j] * severity[i] - weight * patient)
+            u = (village_part[j, village] + quality_term[j] * severity[i] - weight * patient)
             if contracted_here:
                 u += taste.family_doctor
             if rec.last_tier == tiers[j]:
                 u += taste.habit
-            if (t.benefits.gatekeeping_penalty[rec.scheme, s, tiers[j]] > 0.0
-                    and not emergency[i] and tiers[j] > referrer.tier[rec.village]):
+            if (t.benefits.gatekeeping_penalty[scheme, s, tiers[j]] > 0.0
+                    and not emergency[i] and tiers[j] > referrer.tier[village]):
                 if via < 0.0:
                     via = _referral_visit_cost(t, rec, taste, referrer, visit)
                 encounter.referral = _GRASSROOTS
@@ -174,7 +176,7 @@ def _referral_visit_cost(t, rec, taste, referrer, visit):
     ``ENCOUNTER`` record) × the outpatient cost weight × cost sensitivity + ``referrer.burden``
     (travel and the visit's time).
     """
-    village = rec.village
+    village = np.int64(rec.village)
     if referrer.tier[village] < 0:
         return np.inf
     visit.bill = referrer.bill[village]
@@ -228,8 +230,8 @@ def _family_doctor_at(rec, f, own_facilities):
     True if they have a contract and ``f`` is their village's clinic or township centre
     (``own_facilities`` [2, village]).
     """
-    own = own_facilities[0, rec.village] == f or own_facilities[1, rec.village] == f
-    return rec.contracted and own
+    village = np.int64(rec.village)  # a wide index: numba indexes slowly with an int16
+    return rec.contracted and (own_facilities[0, village] == f or own_facilities[1, village] == f)
 
 
 @njit(cache=True)
@@ -271,7 +273,7 @@ def book_claim(b, rec, f, s, bill, deductible_paid, fund, assistance, patient, f
     patient.
     """
     tier = b.fac_tier[f]
-    scheme = rec.scheme
+    scheme = np.int64(rec.scheme)
     if b.capitated[tier] and s == _OUTPATIENT:
         b.capitation_cost[f] += fund
         fund_paid = 0.0
@@ -285,7 +287,7 @@ def book_claim(b, rec, f, s, bill, deductible_paid, fund, assistance, patient, f
     b.money[_ASSISTANCE, s, tier, scheme] += assistance
     b.money[_PATIENT, s, tier, scheme] += patient
     b.money[_FUND_PAID, s, tier, scheme] += fund_paid
-    b.oop_by_quintile[rec.quintile] += patient
+    b.oop_by_quintile[np.int64(rec.quintile)] += patient
     if admission:
         b.admissions[tier, scheme] += 1
         b.totals[_ADMISSIONS, f] += 1

@@ -196,7 +196,7 @@ _NONE = int(Referral.NONE)
 _GRASSROOTS = IS_GRASSROOTS.copy()
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def claim_for(t, person, encounter):
     """One encounter's claim under tables ``t`` (``Rules.tables``), composed from ``benefits``.
 
@@ -218,7 +218,7 @@ def claim_for(t, person, encounter):
         (policy_range, deductible_paid, fund, assistance, patient), yuan.
     """
     b, a = t.benefits, t.assistance
-    s, tier, scheme = encounter.service, encounter.tier, person.scheme
+    s, tier, scheme = encounter.service, encounter.tier, np.int64(person.scheme)
     unreferred = encounter.referral == _NONE and not encounter.emergency
     rate = benefits.penalised_rate(b.rate[scheme, s, tier], unreferred,
                                    b.gatekeeping_penalty[scheme, s, tier],
@@ -233,7 +233,7 @@ def claim_for(t, person, encounter):
         due = benefits.annual_deductible_left(b.deductible[scheme, s, tier],
                                               person.deductible_paid_year[s], waived)
     rate = benefits.contract_floor(rate, b.family_doctor_min_rate[s], encounter.contracted_here)
-    group = person.poverty - 1  # assistance groups follow Poverty.NONE
+    group = np.int64(person.poverty) - 1  # assistance groups follow Poverty.NONE
     assisted = group >= 0 and a.services[s]
     return benefits.split_bill(
         encounter.bill, b.catalogue_share[s, tier], due, rate,

@@ -36,7 +36,8 @@ def achieved(baseline, national):
     """Every target and headline indicator of the baseline on the calibration county."""
     names = list(dict.fromkeys([*HEADLINE, *national.targets]))
     runs = national.runs
-    table = replicate(fitting_scenario(national, baseline), names, seeds=runs.seeds,
+    table = replicate(fitting_scenario(national, baseline),
+                      {n: national.targets.get(n) for n in names}, seeds=runs.seeds,
                       days=runs.days)
     return {n: Achieved(table[:, i]) for i, n in enumerate(names)}
 

@@ -131,8 +131,7 @@ def test_optimiser_recovers_known_parameters(tmp_path, baseline):
             "choice.outpatient_tier_constant.value.county"],
         "illness.serious_episodes_per_year.value": {k: v * 1.2 for k, v in serious.items()},
     })
-    names = {n: Target(value=0, tolerance=1, source="test")
-             for n in ("grassroots_visit_share", "admissions_per_capita")}
+    names = dict.fromkeys(("grassroots_visit_share", "admissions_per_capita"))
     share, admissions = replicate(made, names, seeds=SEEDS, days=DAYS).mean(axis=0)
     path = targets_file(tmp_path, f"""\
         name: recovery
