@@ -208,14 +208,14 @@ class Chooser:
         k, n = fac.shape
         weight = np.empty((k + (without_care is not None), n), np.float32)
         v, top = weight[:k], np.empty(n)
-        referred = np.empty((k, n), np.bool_)
+        referred = np.zeros((k, n), np.bool_)
         emergency = np.zeros(n, bool) if emergency is None else emergency
         encounters.utilities(
             m.rules.tables, records, fac, tiers, OWN_GRASSROOTS[cols],
             self.village_utility(inpatient),
             m.facilities.quality[tiers] * self.params.quality_x_severity,
             severity, as_column(service, (k, n), np.int8), np.asarray(bill, np.float64),
-            emergency, self.taste, self.referrer, v, top, referred)
+            emergency, self.taste, self.referrer, m.rules.gatekept, v, top, referred)
         mu = self.params.care_nest_dissimilarity
         if mu != 1.0:
             v /= np.float32(mu)

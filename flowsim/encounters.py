@@ -92,7 +92,7 @@ def gather(records, rows):
 
 @njit(cache=True)
 def utilities(t, records, fac, tiers, own, village_part, quality_term, severity, service, bill,
-              emergency, taste, referrer, v, top, referred):
+              emergency, taste, referrer, gatekept, v, top, referred):
     """Utilities relative to the best alternative, and which alternatives go through a referral.
 
     ``v`` [k, n] = V − ``top`` [n] (top = the patient's largest V).
@@ -110,7 +110,8 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
     ``ReferralPath``), then the alternative as ``Referral.GRASSROOTS``, unpenalised:
     V_referred = V_direct with the referred claim's OOP − taste.cost_per_yuan[outpatient] ×
     cost sensitivity × OOP of the referral visit − the referrer's burden (travel and visit time).
-    V = max(V_direct, V_referred): the patient takes the better path (``referred`` [k, n]).
+    V = max(V_direct, V_referred): the patient takes the better path (``referred`` [k, n], False
+    on entry). ``gatekept``: whether any gatekeeping penalty is in force (else no path is tried).
     ``fac`` [k, n] < 0 marks an alternative the patient lacks (V = −inf; top = −inf if every one
     is); ``service`` [k, n] is each alternative's benefit category, ``emergency`` [n] bool.
     """
@@ -127,21 +128,20 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
         best = -np.inf
         via = -1.0  # utils lost to a referral visit (inf: no referrer), computed when needed
         for j in range(k):
-            referred[j, i] = False
             if fac[j, i] < 0:
                 v[j, i] = -np.inf
                 continue
-            s = service[j, i]
+            s = np.int64(service[j, i])
             contracted_here = own[j] and rec.contracted
             same_as_previous = (j > 0 and fac[j - 1, i] >= 0 and tiers[j] == tiers[j - 1]
                                 and bill[j] == bill[j - 1] and s == service[j - 1, i]
                                 and contracted_here == (own[j - 1] and rec.contracted))
             # e.g. the own and the nearest other township centre of a resident without contract
-            encounter.bill = bill[j]
-            encounter.service = s
-            encounter.tier = tiers[j]
-            encounter.contracted_here = contracted_here
-            if not same_as_previous:
+            if not same_as_previous:  # (then the encounter is the previous one's, too)
+                encounter.bill = bill[j]
+                encounter.service = s
+                encounter.tier = tiers[j]
+                encounter.contracted_here = contracted_here
                 _, _, _, _, patient = claim_for(t, rec, encounter)
             weight = taste.cost_per_yuan[s] * rec.cost_sensitivity
             u = (village_part[j, village] + quality_term[j] * severity[i] - weight * patient)
@@ -149,7 +149,7 @@ def utilities(t, records, fac, tiers, own, village_part, quality_term, severity,
                 u += taste.family_doctor
             if rec.last_tier == tiers[j]:
                 u += taste.habit
-            if (t.benefits.gatekeeping_penalty[scheme, s, tiers[j]] > 0.0
+            if (gatekept and t.benefits.gatekeeping_penalty[scheme, s, tiers[j]] > 0.0
                     and not emergency[i] and tiers[j] > referrer.tier[village]):
                 if via < 0.0:
                     via = _referral_visit_cost(t, rec, taste, referrer, visit)
@@ -300,14 +300,6 @@ def book_claim(b, rec, f, s, bill, deductible_paid, fund, assistance, patient, f
 
 
 @njit(cache=True)
-def visit(t, b, rec, encounter, f):
-    """An outpatient visit (``encounter``) of resident ``rec`` at facility ``f``: priced, booked."""
-    _, deductible_paid, fund, assistance, patient = claim_for(t, rec, encounter)
-    book_claim(b, rec, f, encounter.service, encounter.bill, deductible_paid, fund, assistance,
-               patient, fund, False)
-
-
-@njit(cache=True)
 def _prefetch(table, rows):
     """Read records ``rows`` in a short loop, so that they arrive in cache together.
 
@@ -340,7 +332,9 @@ def visits(t, b, rows, fac, own_facilities, service, bill, referral):
         encounter.tier = b.fac_tier[f]
         encounter.referral = referral[i]
         encounter.contracted_here = _family_doctor_at(rec, f, own_facilities)
-        visit(t, b, rec, encounter, f)
+        _, deductible_paid, fund, assistance, patient = claim_for(t, rec, encounter)
+        book_claim(b, rec, f, service[i], bill[i], deductible_paid, fund, assistance, patient,
+                   fund, False)
 
 
 @njit(cache=True)

@@ -241,7 +241,7 @@ class Admissions:
         chosen = hospitals[pick[rows], rows]
         via = referred[pick[rows], rows]
         tier = m.facilities.tier[chosen]
-        np.add.at(m.today.choices, (Service.INPATIENT, tier), 1)
+        m.today.choices[Service.INPATIENT] += np.bincount(tier, minlength=len(Tier))
         first = take_paths(m, ill[rows], p[rows], Service.INPATIENT, tier, via,
                            emergency=emergency[rows])
         m.today.first_contact += np.bincount(first, minlength=len(Tier))

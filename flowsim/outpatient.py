@@ -39,27 +39,29 @@ def _repeat(x, n: int) -> np.ndarray:
     return np.full(n, x, np.int64) if np.ndim(x) == 0 else np.ascontiguousarray(x, np.int64)
 
 
-def take_paths(model, rows, records, service, tier, referred, emergency=None, noise=None):
+def take_paths(model, rows, records, service, tier, referred, emergency=None):
     """Book the grassroots referral visits of the patients who chose a referral path (基层首诊).
 
     Patients ``rows`` (residents, with ``records``) go on to ``service`` [n] at ``tier`` [n];
     ``referred`` [n] marks those who first visit their village's referrer
-    (``Chooser.referrer``): an ordinary outpatient visit there, booked before the care it refers
-    to (bill × ``noise`` [n] if given). Counts the referral visits and the bypass: care at a tier
+    (``Chooser.referrer``): an ordinary outpatient visit there at its mean bill, booked before
+    the care it refers to. Counts the referral visits and the bypass: care at a tier
     penalised without a referral, without one and not in an ``emergency``.
 
     Returns:
         [n] the tier of each patient's first contact (the referrer's, or ``tier``).
     """
     m = model
+    if not m.rules.gatekept:
+        return tier
     n = len(rows)
     service = _repeat(service, n)
     referrer = m.chooser.referrer
     village = records["village"]
     if referred.any():
         at = village[referred]
-        bill = referrer.bill[at] * (1.0 if noise is None else noise[referred])
-        book_visits(m, rows[referred], referrer.facility[at], Service.OUTPATIENT, bill)
+        book_visits(m, rows[referred], referrer.facility[at], Service.OUTPATIENT,
+                    referrer.bill[at])
         np.add.at(m.today.gatekeeping_referrals, (service[referred], tier[referred]), 1)
     penalised = m.rules.tables.benefits.gatekeeping_penalty[records["scheme"], service, tier] > 0
     urgent = np.zeros(n, bool) if emergency is None else emergency
@@ -96,7 +98,7 @@ class MinorEpisodes:
                                              self.bill[CHOICE_TIERS],
                                              without_care=m.params.choice.no_care_constant)
         uniform = m.streams.on("choice.outpatient", m.day).random(n)
-        noise = m.illness.bill_noise(3, n)
+        noise = m.illness.bill_noise(2, n)
         no_care = len(fac)  # the extra alternative after the facilities
         pick, residual = m.facilities.allocate(weight, uniform, fac, m.facilities.slots_left)
         seen = (pick >= 0) & (pick != no_care)
@@ -105,9 +107,8 @@ class MinorEpisodes:
         chosen = fac[pick[rows], rows]
         tier = m.facilities.tier[chosen]
         via = referred[pick[rows], rows]
-        np.add.at(m.today.choices, (Service.OUTPATIENT, tier), 1)
-        first = take_paths(m, ill[rows], p[rows], Service.OUTPATIENT, tier, via,
-                           noise=noise[2, rows])
+        m.today.choices[Service.OUTPATIENT] += np.bincount(tier, minlength=len(Tier))
+        first = take_paths(m, ill[rows], p[rows], Service.OUTPATIENT, tier, via)
         m.today.first_contact += np.bincount(first, minlength=len(Tier))
         book_visits(m, ill[rows], chosen, Service.OUTPATIENT, self.bill[tier] * noise[0, rows],
                     np.where(via, Referral.GRASSROOTS, Referral.NONE))
@@ -212,7 +213,9 @@ class ChronicFollowups:
         chosen = fac[col, rows]
         via = referred[col, rows]
         tier = m.facilities.tier[chosen]
-        np.add.at(m.today.choices, (service[col, rows], tier), 1)
-        take_paths(m, due[rows], p[rows], service[col, rows], tier, via)
-        book_visits(m, due[rows], chosen, service[col, rows], bill[col],
+        claimed = service[col, rows]
+        m.today.choices += np.bincount(claimed * len(Tier) + tier, minlength=m.today.choices.size
+                                       ).reshape(m.today.choices.shape)
+        take_paths(m, due[rows], p[rows], claimed, tier, via)
+        book_visits(m, due[rows], chosen, claimed, bill[col],
                     np.where(via, Referral.GRASSROOTS, Referral.NONE))

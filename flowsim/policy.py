@@ -56,6 +56,7 @@ ENCOUNTER = np.dtype([
 """One encounter to be priced by ``claim_for``: what it is, where, and how the patient came."""
 
 
+
 class Rules:
     """The policy sections of ``scenario`` in force on ``day`` (``POLICY_SECTIONS``).
 
@@ -79,6 +80,11 @@ class Rules:
     def tables(self) -> tuple:
         """The cost-sharing sections as numbers for compiled code (``cost_sharing_tables``)."""
         return cost_sharing_tables(self.scenario, self.day)
+
+    @cached_property
+    def gatekept(self) -> bool:
+        """Whether any gatekeeping penalty (基层首诊) is in force."""
+        return bool(self.tables.benefits.gatekeeping_penalty.any())
 
     def paid_by(self, method: str) -> np.ndarray:
         """[tier] bool: admissions at the tier are paid by ``method`` (a schema option)."""
@@ -219,10 +225,12 @@ def claim_for(t, person, encounter):
     """
     b, a = t.benefits, t.assistance
     s, tier, scheme = encounter.service, encounter.tier, np.int64(person.scheme)
-    unreferred = encounter.referral == _NONE and not encounter.emergency
-    rate = benefits.penalised_rate(b.rate[scheme, s, tier], unreferred,
-                                   b.gatekeeping_penalty[scheme, s, tier],
-                                   b.gatekeeping_mode == benefits.RELATIVE)
+    rate = b.rate[scheme, s, tier]
+    penalty = b.gatekeeping_penalty[scheme, s, tier]
+    if penalty > 0.0:
+        unreferred = encounter.referral == _NONE and not encounter.emergency
+        rate = benefits.penalised_rate(rate, unreferred, penalty,
+                                       b.gatekeeping_mode == benefits.RELATIVE)
     if s == _INPATIENT:
         due = benefits.admission_deductible(
             b.deductible[scheme, s, tier], encounter.referral, encounter.prior_deductible_paid,
