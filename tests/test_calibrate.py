@@ -115,7 +115,7 @@ def test_parameter_path_must_exist_and_hold_a_number(tmp_path, baseline):
     spec = load_targets(targets_file(tmp_path, group, "group.yaml"))
     with pytest.raises(InputError, match="one plain number"):
         check_parameters(spec, baseline)
-    outside = VALID.replace("bounds: [-1, 4]", "bounds: [2, 4]")  # start 1.431 outside
+    outside = VALID.replace("bounds: [-1, 4]", "bounds: [10, 12]")  # the start is below 10
     spec = load_targets(targets_file(tmp_path, outside, "outside.yaml"))
     with pytest.raises(InputError, match=r"parameters\.0\.bounds"):
         check_parameters(spec, baseline)
