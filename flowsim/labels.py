@@ -40,13 +40,89 @@ TEXT: dict[str, tuple[str, str]] = {
     "settlement.community_kept": ("surplus kept by the 医共体", "结余留用"),
     "settlement.community_bears": ("overrun borne by the 医共体", "医共体承担超支"),
     "settlement.fund_extra": ("fund pays (+) or recovers (−)", "基金补付(+)/收回(−)"),
-    # units of indicators
-    "unit.fraction": ("fraction", "比例"),
-    "unit.fraction of residents per year": ("fraction of residents per year", "每年居民比例"),
-    "unit.fraction per year": ("fraction per year", "每年比例"),
+    # units of indicators (fractions are shown in %)
+    "unit.fraction": ("%", "百分比"),
+    "unit.fraction of residents per year": ("% of residents per year", "%（占居民，每年）"),
+    "unit.fraction per year": ("% per year", "%/年"),
+    "unit.episodes per person-year": ("episodes per person-year", "例/人·年"),
+    # large amounts of money (flowsim.formats.money_unit: 亿元 / 万元, or million / thousand)
+    "money.large": ("million yuan", "亿元"),
+    "money.medium": ("thousand yuan", "万元"),
+    # units of scenario parameters (what a scenario changes)
+    "unit.yuan per year": ("yuan per year", "元/年"),
+    "unit.yuan per admission": ("yuan per admission", "元/次住院"),
+    "unit.yuan per visit": ("yuan per visit", "元/人次"),
+    "unit.yuan per person per year": ("yuan per person per year", "元/人·年"),
+    "unit.yuan per insured person per year (into the pooled fund)": (
+        "yuan per insured person per year", "元/参保人·年"),
+    "unit.yuan per bed-day": ("yuan per bed-day", "元/床日"),
+    "unit.yuan per unit of group weight": ("yuan per unit of group weight", "元/单位权重"),
+    "unit.days per prescription": ("days per prescription", "天/处方"),
+    "unit.groups": ("groups", "组"),
+    "unit.residents": ("residents", "人"),
+    "unit.minutes": ("minutes", "分钟"),
+    "unit.days": ("days", "天"),
+    "unit.months of budget": ("months of budget", "个月预算"),
+    "unit.townships": ("townships", "个乡镇"),
+    "unit.villages": ("villages", "个行政村"),
+    # coded values of scenario parameters
+    "word.yes": ("yes", "是"),
+    "word.no": ("no", "否"),
+    "value.none": ("none", "无"),
+    "value.first_only": ("only the first deductible", "只计算首次起付线"),
+    "value.difference": ("only the difference of deductibles", "连续计算起付线（补差）"),
+    "value.remote": ("remote villages only", "仅偏远村"),
+    "value.all": ("all", "全部"),
+    "value.fee_for_service": ("fee-for-service", "按项目付费"),
+    "value.drg": ("DRG", "DRG 付费"),
+    "value.dip": ("DIP", "DIP 付费"),
+    "value.bed_day": ("bed-day payment", "按床日付费"),
+    "value.points": ("rate points", "百分点"),
+    "value.relative": ("relative to the rate", "按比例"),
+    # scenario parameters in words (English: the description as written, unless named here)
+    "param.start_date": ("start date of the run", "模拟起始日期"),
+    "param.benefits.rate": ("reimbursement rate", "报销比例"),
+    "param.benefits.deductible": ("deductible", "起付线"),
+    "param.benefits.annual_cap": ("annual cap", "年度最高支付限额"),
+    "param.county.synthetic.population": ("residents of the county", "县域常住人口"),
+    "param.county.synthetic.townships": ("townships", "乡镇数"),
+    "param.county.synthetic.villages": ("villages", "行政村数"),
+    "param.benefits.grassroots_outpatient_deductible_waived": (
+        "no ordinary outpatient deductible at village clinics and township centres",
+        "基层普通门诊取消起付线"),
+    "param.benefits.referral_continuity.upward": (
+        "deductible on an upward referral inside the county", "医共体内上转起付线"),
+    "param.benefits.referral_continuity.downward_waived": (
+        "no new deductible after a downward referral", "下转后取消起付线"),
+    "param.benefits.gatekeeping.penalty": (
+        "rate cut for care without a referral (基层首诊)", "未经转诊就医降低报销比例（基层首诊）"),
+    "param.benefits.gatekeeping.mode": ("how the rate cut is read", "降低报销比例的计算方式"),
+    "param.benefits.chronic.lowest_certifying_tier": (
+        "lowest tier that certifies 两病 patients", "两病认定的最低机构层级"),
+    "param.benefits.chronic.village_claims": (
+        "两病 claims reimbursed at village clinics", "村卫生室两病门诊可报销"),
+    "param.benefits.chronic.prescription_days": (
+        "两病 prescription length (长处方)", "两病处方天数（长处方）"),
+    "param.benefits.family_doctor_min_rate": (
+        "minimum rate at the contracted family-doctor facility", "家庭医生签约机构最低报销比例"),
+    "param.payment.inpatient_method": ("how the fund pays admissions", "住院医保支付方式"),
+    "param.payment.same_price_groups": (
+        "same-price groups (同病同价)", "同城同价病组数"),
+    "param.payment.rehab_method": (
+        "how the fund pays rehabilitation stays", "康复住院支付方式"),
+    "param.payment.outpatient_capitation": (
+        "outpatient capitation (按人头付费)", "门诊按人头付费"),
+    "param.community.global_budget": (
+        "医共体 global budget (总额付费)", "医共体医保基金总额付费"),
+    "param.referral.down_for_rehab": (
+        "county-hospital discharges referred down for rehabilitation", "县级医院出院下转康复比例"),
+    "param.assistance.share": ("medical-assistance share", "医疗救助比例"),
+    "param.fund.contribution": ("fund contribution per member", "人均筹资标准"),
+    # what a scenario changes (the decision summary)
+    "change.from_date": ("{value} from {date}", "{date} 起 {value}"),
+    "change.run_start": ("run start", "模拟开始"),
     "unit.ratio": ("ratio", "比值"),
     "unit.yuan per person-year": ("yuan per person-year", "元/人·年"),
-    "unit.yuan per year": ("yuan per year", "元/年"),
     "unit.visits per person-year": ("visits per person-year", "人次/人·年"),
     "unit.admissions per person-year": ("admissions per person-year", "人次/人·年"),
     "unit.per 1,000 person-years": ("per 1,000 person-years", "每千人·年"),
