@@ -606,8 +606,10 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
 
 
 def parse_setting(setting: str, option: str = "--set") -> tuple[str, Any]:
-    """``PATH=VALUE`` as (dotted path, value); the value is read as YAML (``0.85``, ``true``,
-    ``drg``, ``{2023-07-01: 0.85}``), dates left as text for the schema to check.
+    """``PATH=VALUE`` as (dotted path, value).
+
+    The value is read as YAML (``0.85``, ``true``, ``drg``, ``{2023-07-01: 0.85}``), dates left
+    as text for the schema to check.
 
     Raises:
         InputError: no ``=``, an empty path, or a value that is not YAML.

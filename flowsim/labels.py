@@ -37,9 +37,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "payer.assistance": ("medical assistance", "医疗救助"),
     "settlement.budget": ("budget", "预算"),
     "settlement.spent": ("spent", "实际支出"),
-    "settlement.community_kept": ("surplus kept by the 医共体", "结余留用"),
-    "settlement.community_bears": ("overrun borne by the 医共体", "医共体承担超支"),
-    "settlement.fund_extra": ("fund pays (+) or recovers (−)", "基金补付(+)/收回(−)"),
+    "settlement.community_kept": ("surplus the county medical community (医共体) keeps",
+                                  "医共体结余留用"),
+    "settlement.community_bears": ("overrun the 医共体 bears (shown below zero)",
+                                   "医共体承担的超支（画在零线以下）"),
+    "settlement.fund_extra": ("fund's year-end payment to the 医共体 (below zero: paid back)",
+                              "基金年终向医共体支付（零线以下：医共体退回基金）"),
     # units of indicators (fractions are shown in %)
     "unit.fraction": ("%", "百分比"),
     "unit.fraction of residents per year": ("% of residents per year", "%（占居民，每年）"),
@@ -168,19 +171,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "figure.monthly": ("Indicators by month", "指标逐月变化"),
     "figure.tiers": ("Outpatient visits and admissions per day, by tier (monthly averages)",
                      "各级机构日均门诊与住院人次（按月平均）"),
-    "figure.fund_flow": ("Who pays whom: fund, patients and medical assistance → tiers (yuan)",
-                         "资金流向：医保基金、患者自付、医疗救助 → 各级机构（元）"),
+    "figure.fund_flow": ("Who pays whom: fund, patients and medical assistance → tiers ({unit})",
+                         "资金流向：医保基金、患者自付、医疗救助 → 各级机构（{unit}）"),
     "figure.referrals": ("Referrals between tiers (orange: upward; green: downward)",
                          "转诊流向（橙色：上转；绿色：下转）"),
     "figure.map": ("The county's facilities (area = outpatient visits)",
                    "县域医疗机构网络（圆面积 = 门诊人次）"),
     "figure.settlement": (
-        "医共体 year-end settlement (global budget: surplus kept, overrun shared)",
+        "County medical community (医共体) year-end settlement: surplus kept, overrun shared",
         "医共体年终结算（总额付费：结余留用、合理超支分担）"),
-    "figure.settlement_spending": ("budget and spending", "预算与支出"),
-    "figure.settlement_shared": ("how the surplus or overrun was shared", "结余与超支的分担"),
+    "figure.settlement_spending": ("budget and spending ({unit})", "预算与实际支出（{unit}）"),
+    "figure.settlement_shared": ("how the surplus or overrun was settled ({unit})",
+                                 "结余与超支如何分担（{unit}）"),
     "figure.equity": ("Equity by income quintile", "公平性：按收入五分位"),
-    "figure.dose_response": ("Dose–response (parameter sweep)", "剂量–反应曲线（参数扫描）"),
+    "figure.dose_response": (
+        "Dose–response: change from the baseline ({baseline}) along the swept lever",
+        "剂量–反应曲线：随扫描参数变化、与基线（{baseline}）之差"),
+    "word.baseline_line": ("0 = baseline ({baseline})", "0 = 基线（{baseline}）"),
     "figure.sensitivity": ("Sensitivity indices ({method})", "敏感性分析（{method}）：{indicator}"),
     # report sections: title and how to read the figure
     "section.headline": ("Headline indicators", "主要指标"),
@@ -224,12 +231,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "section.fund_flow": ("Who pays whom", "资金流向"),
     "how.fund_flow": (
         "Left: who paid (the insurance fund's payments to providers under the payment method, "
-        "patients' out-of-pocket, medical assistance); right: the tier that received it, in "
-        "yuan over the whole run. Band width is proportional to money. Year-end settlements "
-        "are not included.",
+        "patients' out-of-pocket, medical assistance); right: the tier that received it, over "
+        "the whole run, in the unit of the title. Band width is proportional to money. Year-end "
+        "settlements are not included.",
         "左侧为付费方（医保基金按支付方式向机构支付的金额、患者自付、医疗救助），"
-        "右侧为收款的机构层级，"
-        "单位为元（整个模拟期）。带宽与金额成正比。不含年终清算。"),
+        "右侧为收款的机构层级，整个模拟期合计，单位见标题。带宽与金额成正比。不含年终清算。"),
     "section.referrals": ("Referrals", "转诊"),
     "how.referrals": (
         "Referrals over the whole run from one tier (left) to another (right): upward in "
@@ -246,20 +252,25 @@ TEXT: dict[str, tuple[str, str]] = {
         "每个圆为一所医疗机构（坐标为距县城的公里数），面积与模拟期门诊人次成正比，颜色表示层级。"
         "灰线连接村卫生室与所属乡镇卫生院，"
         "以及乡镇卫生院、县域外医院与县级医院。悬停可见门诊、住院、床位与费用。"),
-    "section.settlement": ("医共体 year-end settlement", "医共体年终结算"),
+    "section.settlement": ("Year-end settlement of the county medical community (医共体)",
+                           "医共体年终结算"),
     "how.settlement": (
-        "Per insurance year: the county medical community's global budget, what it spent, "
-        "the surplus it kept (结余留用) or the overrun it bore (合理超支分担), and what the fund "
-        "paid on top (+) or took back (−) at settlement, in yuan.",
-        "每个医保年度：医共体总额预算、实际支出、结余留用或合理超支分担的金额，"
-        "以及年终清算时基金补付（+）"
-        "或收回（−）的金额，单位为元。"),
+        "Per insurance year, in the unit on the axis: the 医共体's global budget and what it spent "
+        "(top); below, how the balance was settled: the surplus the 医共体 kept (结余留用), the "
+        "overrun it bore (合理超支分担, drawn below zero) and the fund's year-end payment to the "
+        "医共体 — above zero the fund pays it, below zero the 医共体 pays the fund back.",
+        "每个医保年度（单位见纵轴）：上图为医共体总额预算与实际支出；下图为结余与超支如何分担："
+        "医共体结余留用、医共体承担的合理超支（画在零线以下），以及年终结算时基金向医共体的支付——"
+        "零线以上为基金补付，零线以下为医共体退回基金。"),
     "section.dose_response": ("Dose–response", "剂量–反应曲线"),
     "how.dose_response": (
-        "How an indicator (menu) changes along the swept parameter on the x axis; one line per "
-        "value of any other swept parameter. Error bars are 95 % intervals over replications.",
-        "指标（菜单选择）随横轴所扫描参数的变化；"
-        "其他扫描参数每个取值一条线。误差线为各次重复的 95% 置信区间。"),
+        "How much an indicator (menu) changes from the baseline as the swept lever (x axis) "
+        "moves. Each point is the mean difference from the baseline run with the same seeds, "
+        "its bar the 95 % interval of that paired difference; the dotted line is the baseline. "
+        "Shares are in percentage points. One line per value of any other swept lever.",
+        "指标（菜单选择）随扫描参数（横轴）变化时与基线之差。每个点为与相同种子基线运行之差的均值，"
+        "误差线为配对差值的 95% 置信区间；虚线为基线。比例以百分点表示。"
+        "其他扫描参数每个取值一条线。"),
     "section.sensitivity": ("Sensitivity", "敏感性分析"),
     "how.sensitivity": (
         "Which parameters move an indicator (menu) most. Morris: μ* is the mean absolute "
@@ -278,6 +289,64 @@ TEXT: dict[str, tuple[str, str]] = {
         "when shown, are 95 % intervals over replications.",
         "按收入五分位（第 1 组最低）的人均自付费用（左，元/人·年）与灾难性卫生支出发生率（右，"
         "医保年度内自付 ≥ 支付能力的 40%）。误差线为各次重复的 95% 置信区间。"),
+    # the decision summary
+    "section.summary": ("Summary: what each scenario changes, and what it does to patients and "
+                        "the fund", "摘要：各方案改变了什么，对患者和医保基金有何影响"),
+    "summary.changes": ("What it changes from the baseline", "相对基线的改变"),
+    "summary.no_changes": ("Same parameters as the baseline.", "参数与基线相同。"),
+    "summary.col_parameter": ("parameter", "参数"),
+    "summary.col_from": ("baseline", "基线"),
+    "summary.col_to": ("this scenario", "本方案"),
+    "summary.col_when": ("in force from", "生效日期"),
+    "summary.col_source": ("source (document and clause)", "依据（文件及条款）"),
+    "summary.part_of_run": (
+        "Changes dated {date} are in force for {days} of the run's {total} days ({share} %): "
+        "the results below mix the time before and after them.",
+        "{date} 生效的改变只在模拟期 {total} 天中的 {days} 天（{share}%）内有效："
+        "以下结果混合了生效前后的时期。"),
+    "summary.after_run": (
+        "Changes dated {date} take effect after the run ends ({end}): they are not in these "
+        "results.",
+        "{date} 生效的改变在模拟结束（{end}）之后才生效：不反映在这些结果中。"),
+    "summary.outcomes": ("Key outcomes: change from the baseline", "主要结果：与基线之差"),
+    "summary.how": (
+        "Each change is the scenario's result minus the baseline's over the same {n} seeds (the "
+        "same illnesses), its 95 % interval below it. ▲ better or ▼ worse says for whom: "
+        "patients, the fund, or the tiered-care (分级诊疗) goal; 'no clear change' when the "
+        "interval includes zero. Shares change in percentage points; money is in yuan per "
+        "resident per year.",
+        "每项变化为本方案结果减去基线结果（{n} 个相同随机种子，疾病抽样相同），"
+        "其下为 95% 置信区间。"
+        "▲ 有利 / ▼ 不利 注明对谁：患者、医保基金或分级诊疗目标；区间包含零时为“无明确变化”。"
+        "比例的变化以百分点表示；金额单位为元/人·年。"),
+    "summary.how_one": (
+        "Each change is the scenario's result minus the baseline's with the same seed (the same "
+        "illnesses). With one replication there is no interval, so a small change may be noise: "
+        "run with --replications 3 or more for 95 % intervals. Shares change in percentage "
+        "points; money is in yuan per resident per year.",
+        "每项变化为本方案结果减去基线结果（相同随机种子，疾病抽样相同）。只有一次重复时没有置信区间，"
+        "较小的变化可能只是随机波动：使用 --replications 3 或更多次可得到 95% 置信区间。"
+        "比例的变化以百分点表示；金额单位为元/人·年。"),
+    "summary.baseline_level": ("{baseline}: level", "{baseline}：水平"),
+    "summary.change_in": ("{variant}: change", "{variant}：变化"),
+    "summary.levers": ("The swept lever", "扫描参数"),
+    "summary.lever_name": ("lever", "参数"),
+    "summary.lever_values": ("values", "取值"),
+    "summary.lever_sets": ("what it sets", "设定的参数"),
+    "verdict.better": ("better for {whom}", "对{whom}有利"),
+    "verdict.worse": ("worse for {whom}", "对{whom}不利"),
+    "verdict.better_point": ("better for {whom} (no interval)", "对{whom}有利（无置信区间）"),
+    "verdict.worse_point": ("worse for {whom} (no interval)", "对{whom}不利（无置信区间）"),
+    "verdict.unclear": ("no clear change", "无明确变化"),
+    "whom.patients": ("patients", "患者"),
+    "whom.fund": ("the fund", "医保基金"),
+    "whom.goal": ("the tiered-care goal", "分级诊疗目标"),
+    "meaning.benefits.chronic.prescription_days": (
+        "{scenario} lengthens 两病 prescriptions ({parameter}): each follow-up visit covers more "
+        "days, so counted outpatient visits fall without less care. Changes from the baseline: "
+        "{values}.",
+        "{scenario}延长了两病处方（{parameter}）：每次随访覆盖更多天数，门诊人次的减少是计数方式所致，"
+        "并非诊疗减少。与基线之差：{values}。"),
     # the rest of the report page
     "page.how": ("How to read this", "如何阅读"),
     "page.sources": ("Scenario files and their sources", "方案文件及其依据"),
@@ -298,6 +367,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "page.seed": ("seed", "随机种子"),
     "page.seeds": ("seeds", "随机种子"),
     "page.days": ("days", "模拟天数"),
+    "page.county": ("county", "县"),
+    "county.default county": ("default synthetic county", "默认模拟县"),
+    "page.residents_of": (", {n} residents", "，常住人口 {n} 人"),
+    "page.period": ("simulated period", "模拟期"),
+    "page.period_value": ("{start} to {end} ({days} days)", "{start} 至 {end}（{days} 天）"),
+    "page.replications": ("replications", "重复次数"),
+    "page.replications_value": ("{n} (seeds {seeds})", "{n} 次（随机种子 {seeds}）"),
+    "page.settings": ("set on the command line (--set, --population)",
+                      "命令行设置（--set、--population）"),
+    "page.na_note": (
+        "n/a: not defined for this run. Medical cost growth needs two consecutive insurance "
+        "years of at least 360 simulated days each (run 730 days or more from 1 January).",
+        "n/a：本次模拟无法计算。医疗费用增长率需要连续两个各至少 360 天的医保年度"
+        "（从 1 月 1 日起模拟 730 天或以上）。"),
     "page.start": ("start date", "起始日期"),
     "page.residents": ("residents", "常住人口"),
     "page.baseline": ("baseline", "基线"),
