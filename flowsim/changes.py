@@ -129,7 +129,7 @@ def value_text(value: Any, unit: str, lang: str) -> str:
         return "(" + ", ".join(value_text(v, unit, lang) for v in value) + ")"
     if isinstance(value, int | float):
         if unit.startswith("fraction"):
-            return f"{100 * value:.4g} %"
+            return f"{100 * value:.4g}\u00a0%"
         shown = f"{value:,.6g}"
         key = f"unit.{unit}"
         return f"{shown} {text(key, lang) if key in TEXT else unit}"

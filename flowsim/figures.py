@@ -272,6 +272,16 @@ def differences(table: pd.DataFrame, lang: str) -> go.Figure:
                    margin={"l": 10, "r": 20, "t": 80, "b": 40})
 
 
+MONTH_LABELS = 9
+"""Most month labels on a time axis (one every k months beyond), so they never crowd."""
+
+
+def month_ticks(months: pd.Series) -> str:
+    """The ``dtick`` of a monthly axis: every month, or every k months for long runs."""
+    n = pd.to_datetime(months).dt.to_period("M").nunique() if len(months) else 1
+    return f"M{max(1, math.ceil(n / MONTH_LABELS))}"
+
+
 MAX_BANDS = 4
 """Most variants whose interval bands the monthly figure shades (more merge into one mass)."""
 
@@ -353,11 +363,12 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
         fig.add_vline(x=pd.Timestamp(d).timestamp() * 1000, line={"color": "grey", "dash": "dash"},
                       annotation={"text": note, "textangle": -90, "font": {"size": 10}},
                       annotation_position="top left")
+    fig.update_yaxes(ticklabelstandoff=6)
     return _layout(fig, text("figure.monthly", lang), lang, height=480,
-                   xaxis_title=text("word.month", lang),
+                   xaxis={"tickformat": "%Y-%m", "dtick": month_ticks(table.month)},
                    yaxis={"title": extra[0]["yaxis.title.text"] if extra else "",
                           "tickformat": ".1%" if is_fraction(first_unit) else ",.4~g"},
-                   legend={"orientation": "h", "y": -0.2})
+                   legend={"orientation": "h", "y": -0.18, "yanchor": "top"})
 
 
 def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -400,7 +411,9 @@ def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
                     row=row, col=1)
         groups.append((esc(v), idx))
     _variant_menu(fig, groups, len(fig.data), top=120)
-    fig.update_yaxes(title_text=text("word.per_day", lang), tickformat=",.4~g")
+    fig.update_yaxes(title_text=text("word.per_day", lang), tickformat=",.4~g",
+                     ticklabelstandoff=6)
+    fig.update_xaxes(tickformat="%Y-%m", dtick=month_ticks(table.month))
     return _layout(fig, text("figure.tiers", lang), lang, barmode="stack", height=620)
 
 
@@ -563,8 +576,9 @@ def equity(table: pd.DataFrame, lang: str) -> go.Figure:
         table: variant, quintile (1–5), measure ("oop" | "catastrophic"), mean, ci_low, ci_high.
         lang: "zh" or "en".
     """
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=[text("word.oop", lang), text("word.catastrophic", lang)])
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=[
+        _wrap(text("word.oop", lang), lang, 240, 14),
+        _wrap(text("word.catastrophic", lang), lang, 240, 14)])
     units = {"oop": "yuan per person-year", "catastrophic": "fraction of residents per year"}
     variants = list(dict.fromkeys(table.variant))
     colours = variant_colours(len(variants))
@@ -671,7 +685,7 @@ def dose_response(table: pd.DataFrame, axes: list[str], lang: str, *,
                    yaxis={"title": extra[0]["yaxis.title.text"] if extra else "",
                           "tickformat": extra[0]["yaxis.tickformat"] if extra else None,
                           "automargin": True},
-                   legend={"orientation": "h", "y": -0.2})
+                   legend={"orientation": "h", "y": -0.15, "yanchor": "top"})
 
 
 def sensitivity(table: pd.DataFrame, lang: str) -> go.Figure:

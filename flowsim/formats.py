@@ -60,7 +60,10 @@ def number(value: float, unit: str = "", lang: str = "en", *,
         scale, suffix = 1.0, ""
 
     def shown(v: float, signed: bool = False) -> str:
-        return f"{scale * v:{'+' if signed else ''},.{places}f}"
+        v = scale * v
+        if round(v, places) == 0:  # no "-0.000" from rounding noise
+            v = 0.0
+        return f"{v:{'+' if signed else ''},.{places}f}"
 
     out = shown(value, sign) + suffix
     if ends:

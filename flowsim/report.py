@@ -80,6 +80,7 @@ table.data th,table.data td{padding:.3em .6em;border-bottom:1px solid #e3e3e3;te
 vertical-align:top;overflow-wrap:anywhere}
 table.data th{background:#e8eef7}table.data td.num{text-align:right;white-space:nowrap}
 table.changes td:first-child{min-width:9em}table.changes td:nth-child(4){white-space:nowrap}
+table.changes td:nth-child(2),table.changes td:nth-child(3){min-width:4.5em}
 table.data td.num small{white-space:normal}
 table.meta td{padding:.1em .8em .1em 0;vertical-align:top;overflow-wrap:anywhere}
 .better{color:#1a7f37}.worse{color:#b42318}.unclear{color:#666}
@@ -396,11 +397,14 @@ def _t(key: str, langs: tuple[str, ...]) -> str:
                    f"{html.escape(text(key, lang))}</span>" for lang in langs)
 
 
-def _per_lang(langs: tuple[str, ...], render_one) -> str:
-    """``render_one(lang)`` for each language, each in a block the switch shows or hides."""
+def _per_lang(langs: tuple[str, ...], render_one, tag: str = "div") -> str:
+    """``render_one(lang)`` for each language, in elements the switch shows or hides.
+
+    ``tag="span"`` inside a line of text.
+    """
     if len(langs) == 1:
         return render_one(langs[0])
-    return "".join(f'<div class="l-{lg}" lang="{_html_lang(lg)}">{render_one(lg)}</div>'
+    return "".join(f'<{tag} class="l-{lg}" lang="{_html_lang(lg)}">{render_one(lg)}</{tag}>'
                    for lg in langs)
 
 
@@ -665,7 +669,7 @@ def _sources(data: ReportData, langs: tuple[str, ...]) -> str:
              f'<p class="note">{_t("page.sources_note", langs)}</p>']
     for info in data.scenarios:
         file = info.file
-        heading = _per_lang(langs, lambda lg, i=info: _e(infos_title(i, lg)))
+        heading = _per_lang(langs, lambda lg, i=info: _e(infos_title(i, lg)), "span")
         parts.append(f"<h3>{heading}" + (f" — <code>{_e(file)}</code>" if file else "")
                      + "</h3>")
         cited = _cited(info.yaml)
@@ -712,7 +716,7 @@ def render(data: ReportData, lang: str = "both") -> str:
         raise InputError(None, "--lang", lang, "zh, en or both")
     langs = ("zh", "en") if lang == "both" else (lang,)
     facts = "".join(f"<tr><td>{_t(key, langs)}</td><td>"
-                    f"{_per_lang(langs, lambda lg, v=value: _e(v[lg]))}</td></tr>"
+                    f"{_per_lang(langs, lambda lg, v=value: _e(v[lg]), 'span')}</td></tr>"
                     for key, value in data.facts)
     body = []
     if data.kind != "run" and (_usable(data.tables.get("key")) or len(data.scenarios) > 1):
@@ -730,7 +734,7 @@ def render(data: ReportData, lang: str = "both") -> str:
     switch = ('<div class="switch"><button data-lang="zh">中文</button>'
               '<button data-lang="en">English</button></div>' if len(langs) > 1 else "")
     kind = _t(f"page.{data.kind}", langs)
-    heading = _per_lang(langs, lambda lg: _e(_page_title(data, lg)))
+    heading = _per_lang(langs, lambda lg: _e(_page_title(data, lg)), "span")
     return f"""<!DOCTYPE html>
 <html lang="{_html_lang(langs[0])}">
 <head>
