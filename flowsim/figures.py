@@ -231,7 +231,8 @@ def differences(table: pd.DataFrame, lang: str) -> go.Figure:
         table: variant, baseline, indicator, n_pairs, diff_mean, diff_ci_low, diff_ci_high.
         lang: "zh" or "en".
     """
-    names = [n for n in HEADLINE if n in set(table.indicator)]
+    drawn = table[table.diff_mean.notna()]
+    names = [n for n in HEADLINE if n in set(drawn.indicator)]  # none for an undefined one
     cols = 2
     rows = max(1, math.ceil(len(names) / cols))
     titles = [_wrap(indicator_label(n, lang), lang, 250, 13) for n in names]

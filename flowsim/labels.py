@@ -166,8 +166,8 @@ TEXT: dict[str, tuple[str, str]] = {
     # figure titles
     "figure.headline": ("Headline indicators", "主要指标"),
     "figure.differences": (
-        "Difference from the baseline ({baseline}), 95 % intervals paired over seeds",
-        "与基线（{baseline}）之差，95% 置信区间（同种子配对）"),
+        "Difference from the baseline, {baseline}: 95 % intervals paired over seeds",
+        "与基线“{baseline}”之差，95% 置信区间（同种子配对）"),
     "figure.monthly": ("Indicators by month", "指标逐月变化"),
     "figure.tiers": ("Outpatient visits and admissions per day, by tier (monthly averages)",
                      "各级机构日均门诊与住院人次（按月平均）"),
@@ -185,9 +185,9 @@ TEXT: dict[str, tuple[str, str]] = {
                                  "结余与超支如何分担（{unit}）"),
     "figure.equity": ("Equity by income quintile", "公平性：按收入五分位"),
     "figure.dose_response": (
-        "Dose–response: change from the baseline ({baseline}) along the swept lever",
-        "剂量–反应曲线：随扫描参数变化、与基线（{baseline}）之差"),
-    "word.baseline_line": ("0 = baseline ({baseline})", "0 = 基线（{baseline}）"),
+        "Dose–response: change from the baseline, {baseline}, along the swept lever",
+        "剂量–反应曲线：随扫描参数变化、与基线“{baseline}”之差"),
+    "word.baseline_line": ("0 = the baseline, {baseline}", "0 = 基线“{baseline}”"),
     "figure.sensitivity": ("Sensitivity indices ({method})", "敏感性分析（{method}）：{indicator}"),
     # report sections: title and how to read the figure
     "section.headline": ("Headline indicators", "主要指标"),
@@ -343,10 +343,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "whom.goal": ("the tiered-care goal", "分级诊疗目标"),
     "meaning.benefits.chronic.prescription_days": (
         "{scenario} lengthens 两病 prescriptions ({parameter}): each follow-up visit covers more "
-        "days, so counted outpatient visits fall without less care. Changes from the baseline: "
-        "{values}.",
-        "{scenario}延长了两病处方（{parameter}）：每次随访覆盖更多天数，门诊人次的减少是计数方式所致，"
-        "并非诊疗减少。与基线之差：{values}。"),
+        "days, so fewer 两病 visits are counted for the same care, and outpatient visits per "
+        "capita fall for that reason too. Read visits beside the episodes treated. Changes "
+        "from the baseline: {values}.",
+        "{scenario}延长了两病处方（{parameter}）：每次随访覆盖更多天数，同样的诊疗计入的两病随访人次更少，"
+        "人均门诊人次也因此下降。请结合人均就医病例数阅读门诊人次。与基线之差：{values}。"),
     # the rest of the report page
     "page.how": ("How to read this", "如何阅读"),
     "page.sources": ("Scenario files and their sources", "方案文件及其依据"),

@@ -16,8 +16,7 @@ from flowsim.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<script>alert(1)</script>"
-RUN_FIGURES = ("headline", "monthly", "tiers", "fund_flow", "referrals", "map", "settlement",
-               "equity")
+RUN_FIGURES = ("monthly", "tiers", "fund_flow", "referrals", "map", "settlement", "equity")
 
 
 def small_yaml(path: Path, parent: str, name: str, residents: int = 20000) -> Path:
@@ -122,7 +121,7 @@ def test_single_run_report_has_every_figure_in_both_languages(run_page):
 def test_comparison_report_shows_intervals_and_differences(compare_page):
     assert figure_ids(compare_page) == {*RUN_FIGURES, "differences"}
     assert "small baseline" in compare_page
-    assert re.search(r"\d+\.\d+ %<br>\[\d+\.\d+, \d+\.\d+\]", compare_page)  # mean [CI]
+    assert re.search(r"\d+\.\d+ %<br><small>\[\d+\.\d+, \d+\.\d+\]", compare_page)  # mean [CI]
 
 
 def test_user_text_is_escaped(run_page, compare_page):
@@ -177,7 +176,7 @@ def test_report_figure_gives_the_report_figures_of_a_run(run_dir):
             fig = report.figure(res, kind, lang=lang)
             assert isinstance(fig, go.Figure) and len(fig.data) > 0, kind
     hover = report.figure(run_dir, "fund_flow", lang="zh").data[0].link.hovertemplate
-    assert "元" in hover and "%{value:,.0f}" in hover
+    assert "万元" in hover and "%{value:,.1f}" in hover  # money in 万元 on the Chinese page
     with pytest.raises(ValueError, match="unknown figure kind"):
         report.figure(res, "pie")
     with pytest.raises(ValueError, match="unknown language"):
@@ -220,20 +219,14 @@ def test_menus_sit_between_title_and_plot(compare_dir):
             assert menu_top + figures.MENU_HEIGHT <= top - 10, kind  # above the plot
 
 
-def test_long_indicator_names_wrap_not_shortened():
-    names = [n for n in figures.HEADLINE if n in figures.INDICATORS]
-    variants = [f"scenario number {k}" for k in range(6)]
-    table = pd.DataFrame([{"variant": v, "indicator": n, "mean": 0.5, "ci_low": 0.4,
-                           "ci_high": 0.6} for v in variants for n in names])
-    for lang in ("zh", "en"):
-        cells = figures.headline(table, lang).data[0].cells.values[0]
-        official = [figures.indicator_label(n, lang) for n in names]
-        joiner = "" if lang == "zh" else " "
-        assert [c.replace("<br>", joiner) for c in cells] == official
-        assert any("<br>" in c for c in cells)  # six scenario columns: long names wrap
-    one = figures.headline(table[table.variant == variants[0]], "zh").data[0]
-    assert not any("<br>" in c for c in one.cells.values[0])  # room enough: one line each
-    assert one.columnwidth[0] > one.columnwidth[2]  # the names' column is the widest
+def test_levels_are_an_html_table_with_every_full_label(run_page):
+    section = run_page[run_page.index('<section id="headline"'):]
+    section = section[:section.index("</section>")]
+    assert "<table" in section and "go.Table" not in section
+    for name in figures.HEADLINE:
+        for lang in ("zh", "en"):
+            assert figures.indicator_label(name, lang) in section, (name, lang)
+    assert "n/a" in section and "two consecutive insurance years" in section  # cost growth
 
 
 def test_bad_input_is_one_line_exit_2(tmp_path, run_dir):
@@ -273,5 +266,5 @@ def test_run_writes_a_report(tmp_path):
     proc = flowsim_cli("run", scenario, "--days", 35, "--out", tmp_path / "o", "--report")
     assert proc.returncode == 0, proc.stderr
     page = decoded((tmp_path / "o" / "report.html").read_text("utf-8"))
-    assert {"headline", "monthly", "map"} <= figure_ids(page)
+    assert {"monthly", "map"} <= figure_ids(page) and '<section id="headline"' in page
     assert "fig-settlement" not in page  # no insurance year closed
