@@ -47,7 +47,7 @@ from flowsim.config import POPULATION, Scenario, Strict, Title, load_model, load
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_atomically, write_text_atomically
 from flowsim.intervals import group_intervals
-from flowsim.results import Results
+from flowsim.results import Results, write_codebook
 
 RUN_KEYS = ("run_id", "variant", "scenario", "point", "county", "replication", "seed")
 """Columns identifying a run in ``indicators.parquet`` and ``monthly.parquet``."""
@@ -372,6 +372,9 @@ def _load(here: Path, file: str | None, path: Path | None, field_: str) -> Scena
 
 def with_settings(s: Scenario, settings: dict[str, Any]) -> Scenario:
     """``s`` with the command line's settings (path → value); errors name the option."""
+    if POPULATION in settings and s.county.synthetic is None:
+        raise InputError("--population", "county", s.county.name,
+                         "a scenario with a synthetic county (this one is read from CSV files)")
     try:
         return s.with_overrides(settings) if settings else s
     except InputError as err:
@@ -677,6 +680,7 @@ def collect(plan: Plan) -> ExperimentResults:
     for name, frame in files.items():
         write_atomically(plan.out / f"{name}.parquet",
                          lambda p, f=frame: f.to_parquet(p, index=False))
+    write_codebook(plan.out)
     write_text_atomically(plan.out / "experiment.json",
                           json.dumps(plan.meta(), indent=2, ensure_ascii=False, default=str))
     return ExperimentResults.load(plan.out)

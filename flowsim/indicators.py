@@ -479,6 +479,17 @@ HEADLINE = (
 """Indicators printed by ``flowsim run``; the rest are in the saved summary."""
 
 
+CODEBOOK = "codebook.csv"
+"""File name of the codebook written with every results folder."""
+
+
+def codebook() -> list[dict[str, str]]:
+    """Every indicator: name, labels, unit, which way is better and for whom, and its formula."""
+    return [{"indicator": ind.name, "label_en": ind.label_en, "label_zh": ind.label_zh,
+             "unit": ind.unit, "better": ind.better or "", "concerns": ind.concerns or "",
+             "formula": " ".join(ind.formula.split())} for ind in INDICATORS.values()]
+
+
 def compute(window: Window) -> dict[str, float]:
     """Every indicator of the window, by name."""
     return {name: ind.compute(window) for name, ind in INDICATORS.items()}

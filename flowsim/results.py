@@ -228,6 +228,7 @@ class Results:
             written.append(write_atomically(out / f"{name}.parquet",
                                             lambda p, t=table: t.to_parquet(p, index=False)))
         written.append(write_text_atomically(out / "scenario.yaml", self.meta["scenario_yaml"]))
+        written.append(write_codebook(out))
         written.append(write_text_atomically(out / "run.json", json.dumps(meta, indent=2)))
         return written
 
@@ -254,6 +255,16 @@ class Results:
             meta=meta,
             **tables,
         )
+
+
+def write_codebook(folder: Path) -> Path:
+    """Write ``codebook.csv`` (every indicator's labels, unit and formula) into ``folder``.
+
+    UTF-8 with a byte-order mark, so that spreadsheet programs show the Chinese labels.
+    """
+    table = pd.DataFrame(indicators.codebook())
+    return write_atomically(folder / indicators.CODEBOOK,
+                            lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"))
 
 
 def _tidy(name: str, array: np.ndarray, dates: pd.DatetimeIndex) -> pd.DataFrame:

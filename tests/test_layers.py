@@ -22,7 +22,7 @@ LAYERS = {
               "payment", "policy", "population", "streams", "synthetic_county"},
     "results": {"indicators", "results", "api"},
     "experiments": {"experiments", "calibrate"},
-    "report": {"figures", "formats", "report"},
+    "report": {"figures", "formats", "report", "export"},
     "cli": {"cli", "__main__", "__init__"},
 }
 ORDER = list(LAYERS)

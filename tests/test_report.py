@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 import pytest
