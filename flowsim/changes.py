@@ -37,7 +37,7 @@ class Change:
     after: tuple[tuple[date, Any], ...]
     unit: str
     description: str
-    source: str
+    source: str  # "" when the value was set without a source of its own (--set, overrides)
     start: date  # the scenario's start date
 
     @property
@@ -79,9 +79,10 @@ def changes(base: Scenario, scenario: Scenario) -> list[Change]:
             prior = _schedule(was, base.start_date) if was is not None else ()
             if after != prior:
                 groups.setdefault((prior, after), []).append(member)
+        source = param.source if param.source != old.source else ""  # set without a source
         for (prior, after), members in groups.items():
             out.append(Change(path, tuple(members), prior, after, param.unit,
-                              param.description, param.source, scenario.start_date))
+                              param.description, source, scenario.start_date))
     return out
 
 
@@ -191,14 +192,5 @@ def describe(change: Change, lang: str) -> dict[str, str]:
         "to": schedule(after, change.unit, lang, change.start),
         "when": ", ".join(d.isoformat() for d in change.dates)
         or text("change.run_start", lang),
-        "source": change.source,
+        "source": change.source or text("change.no_source", lang),
     }
-
-
-def in_force_share(change_dates: list[date], start: date, days: int) -> float:
-    """Share of a run of ``days`` from ``start`` after the last of ``change_dates`` (1: all)."""
-    if not change_dates:
-        return 1.0
-    later = (max(change_dates) - start).days
-    return min(max(1 - later / days, 0.0), 1.0)
-

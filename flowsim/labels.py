@@ -124,6 +124,8 @@ TEXT: dict[str, tuple[str, str]] = {
     # what a scenario changes (the decision summary)
     "change.from_date": ("{value} from {date}", "{date} 起 {value}"),
     "change.run_start": ("run start", "模拟开始"),
+    "change.no_source": ("none of its own: set with --set or an experiment's overrides",
+                         "未注明依据：由 --set 或实验设定"),
     "unit.ratio": ("ratio", "比值"),
     "unit.yuan per person-year": ("yuan per person-year", "元/人·年"),
     "unit.visits per person-year": ("visits per person-year", "人次/人·年"),

@@ -206,7 +206,10 @@ def _from_run(res: Results, kinds: tuple[str, ...] = tuple(figures.RUN_TABLES)) 
                                              meta.get("residents"))),
                ("page.period", _period(res.start_date, res.days)),
                ("page.seed", _same(str(res.seed))),
-               ("page.policy_changes", _same(changes_in_run))],
+               ("page.policy_changes", _same(changes_in_run))]
+        + ([("page.settings", _same("; ".join(f"{k} = {v}" for k, v in
+                                              meta["settings"].items())))]
+           if meta.get("settings") else []),
         tables={kind: figures.RUN_TABLES[kind](res) for kind in kinds},
         policy_changes={res.scenario: list(meta.get("policy_changes", []))},
         scenarios=[info],
