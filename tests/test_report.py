@@ -1,5 +1,6 @@
 """The HTML report and the figures: contents per kind of results, escaping, offline, errors."""
 
+import html
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from flowsim import figures, report
 from flowsim.errors import InputError
+from flowsim.experiments import REFERENCE, ExperimentResults
 from flowsim.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,3 +269,45 @@ def test_run_writes_a_report(tmp_path):
     page = decoded((tmp_path / "o" / "report.html").read_text("utf-8"))
     assert {"monthly", "map"} <= figure_ids(page) and '<section id="headline"' in page
     assert "fig-settlement" not in page  # no insurance year closed
+
+
+def summary_of(page: str, lang: str) -> str:
+    """The decision summary's block in ``lang``."""
+    section = page[page.index('<section id="summary"'):]
+    section = section[:section.index("</section>")]
+    return html.unescape(section[section.index(f'<div class="l-{lang}"'):])
+
+
+def test_comparison_opens_on_what_changes_and_what_it_does(compare_page):
+    assert compare_page.index('<section id="summary"') < compare_page.index(
+        '<section id="headline"')
+    en, zh = summary_of(compare_page, "en"), summary_of(compare_page, "zh")
+    assert "What it changes from the baseline" in en and "相对基线的改变" in zh
+    # Weihai's inpatient rate, in words, from → to, dated, with its clause
+    assert "urban-rural resident insurance, inpatient: reimbursement rate" in en
+    assert "城乡居民医保住院报销比例" in zh and "自2023年7月1日起" in en
+    # 370 days from 2023-01-01: 1 July 2023 to 5 January 2024 is 184 + 5 = 189 days
+    assert "in force for 189 of the run's 370 days (51 %)" in en
+    assert "take effect after the run ends (2024-01-05)" in en  # the 2025 outpatient target
+    for name in ("fund spending per capita", "fund balance per capita",
+                 "out-of-pocket per capita", "catastrophic health expenditure incidence",
+                 "grassroots visit share", "in-county share of fund spending",
+                 "serious episodes not admitted"):
+        assert name in en, name
+    assert "人均基金结余" in zh and "灾难性卫生支出发生率" in zh
+    assert re.search(r"(better|worse) for (patients|the fund|the tiered-care goal)"
+                     r"|no clear change", en)
+    assert "lengthens 两病 prescriptions" in en and "illness episodes treated per capita" in en
+
+
+def test_sweep_differences_start_from_the_scenario_without_the_lever(sweep_dir):
+    exp = ExperimentResults.load(sweep_dir)
+    first = exp.meta["variants"][0]
+    assert first["point"] == REFERENCE and first["variant"] == "tiny"
+    assert set(exp.differences.baseline) == {"tiny"}
+    data = report.load(sweep_dir)
+    assert set(data.tables["dose_response"].gap) == {0.0, 20.0}
+    assert "differences" not in data.tables  # the dose–response figure shows them
+    fig = report.figure(sweep_dir, "dose_response", lang="en")
+    assert fig.layout.xaxis.title.text == "gap"  # no label in the file: the lever's name
+    assert list(fig.layout.xaxis.tickvals) == [0.0, 20.0]
