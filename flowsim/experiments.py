@@ -81,11 +81,11 @@ class Lever(Strict):
 
     ``set`` maps scenario paths to arithmetic in the lever names (``"0.9 - gap / 100"``); without
     it the lever's name is itself the scenario path it sets. ``label`` (``{en: …, zh: …}``) and
-    ``unit`` name it on the report's axes.
+    ``unit`` (text, or ``{en: …, zh: …}``) name it on the report's axes.
     """
 
     label: Title | None = None
-    unit: str | None = None
+    unit: Title | str | None = None
     values: list[float] | None = None
     range: tuple[float, float] | None = None
     set: dict[str, float | str] | None = None

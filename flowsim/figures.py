@@ -610,7 +610,9 @@ def lever_label(name: str, levers: dict[str, dict], lang: str) -> str:
     """A sweep lever in words: its ``label`` in ``lang`` with its unit, else its name."""
     spec = levers.get(name) or {}
     label = (spec.get("label") or {}).get(lang) or name
-    return esc(f"{label} ({spec['unit']})" if spec.get("unit") else label)
+    unit = spec.get("unit")
+    unit = unit.get(lang) if isinstance(unit, dict) else unit
+    return esc(f"{label} ({unit})" if unit else label)
 
 
 def _tick_format(values: np.ndarray) -> str:
