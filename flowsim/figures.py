@@ -107,17 +107,22 @@ def _layout(fig: go.Figure, title: str, lang: str, **kw) -> go.Figure:
 
 TITLE_LINE = 36
 """Pixels of the title's line, which ``untitled`` gives back to the plot."""
+TOOLBAR = 40
+"""Pixels from the top of a figure below which panel titles stay clear of Plotly's toolbar."""
 
 
 def untitled(fig: go.Figure) -> go.Figure:
     """``fig`` without its title (the report writes it in HTML, where it wraps).
 
-    The drop-down and the plot move up by the title's line; the figure is as much shorter.
+    The drop-down and the plot move up by the title's line, the figure is as much shorter, but
+    panel titles keep room below the Plotly toolbar (``TOOLBAR`` pixels at the top right).
     """
     top = fig.layout.margin.t or 80
     bottom = 80 if fig.layout.margin.b is None else fig.layout.margin.b
-    height = (fig.layout.height or 450) - TITLE_LINE
-    new_top = max(top - TITLE_LINE, 24)
+    panel_lines = max([a.text.count("<br>") + 1 for a in fig.layout.annotations
+                       if a.yref == "paper" and a.yanchor == "bottom" and a.text] or [0])
+    new_top = max(top - TITLE_LINE, 24, TOOLBAR + 20 * panel_lines if panel_lines else 0)
+    height = (fig.layout.height or 450) - top + new_top
     fig.update_layout(title_text="", height=height, margin={"t": new_top})
     plot = max(height - new_top - bottom, 1)
     for menu in fig.layout.updatemenus:

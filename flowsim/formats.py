@@ -63,7 +63,7 @@ def number(value: float, unit: str = "", lang: str = "en", *,
         v = scale * v
         if round(v, places) == 0:  # no "-0.000" from rounding noise
             v = 0.0
-        return f"{v:{'+' if signed else ''},.{places}f}"
+        return f"{v:{'+' if signed and v else ''},.{places}f}"
 
     out = shown(value, sign) + suffix
     if ends:

@@ -3,7 +3,8 @@ Chinese and English, for a comparison, a sweep and a single run.
 
 Every case checks the page with the boxes the browser laid out: no text overflows its cell or
 heading, nothing reaches past the window, every figure's SVG text stays inside its figure, no
-two SVG texts overlap, tick labels stay off the plots, and drop-downs sit above their plots. A
+two SVG texts overlap, tick labels stay off the plots, the Plotly toolbar covers no text, and
+drop-downs sit above their plots. A
 screenshot of each case is saved in the test's tmp folder.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them when missing);
@@ -91,6 +92,12 @@ document.querySelectorAll('.plotly-graph-div').forEach(function (div) {
         problems.push(div.id + ': "' + name(texts[i]) + '" overlaps "' + name(texts[j]) + '"');
       }
     }
+  }
+  var bar = div.querySelector('.modebar');
+  if (bar && shown(bar)) {
+    texts.forEach(function (t) {
+      if (overlap(box(t), box(bar))) { problems.push(div.id + ': toolbar over "' + name(t) + '"'); }
+    });
   }
   var menu = div.querySelector('.updatemenu-header-group');
   if (menu && plots.length && box(menu).bottom > Math.min(...plots.map(p => p.top)) + 1) {
