@@ -254,7 +254,7 @@ def _execute(plan: experiments.Plan, workers: int | None, dask: str | None,
         console.print(table)
     console.print(f"wrote {plan.out}/: " + ", ".join(experiments.SUMMARIES)
                   + (", sensitivity" if results.sensitivity is not None else "")
-                  + " (.parquet), experiment.json and runs/")
+                  + " (.parquet), experiment.json, codebook.csv and runs/")
     if report:
         console.print(f"wrote {write_report(plan.out, plan.out / 'report.html')}")
 

@@ -78,7 +78,8 @@ h3{margin:1.2em 0 .3em}h4{margin:.8em 0 .2em;font-size:1em}
 table.data{border-collapse:collapse;margin:.4em 0 1em;font-size:.92em;max-width:100%}
 table.data th,table.data td{padding:.3em .6em;border-bottom:1px solid #e3e3e3;text-align:left;
 vertical-align:top;overflow-wrap:anywhere}
-table.data th{background:#e8eef7}table.data td:first-child{min-width:8em}table.data td.num{text-align:right;white-space:nowrap}
+table.data th{background:#e8eef7}table.data td:first-child{min-width:8em}
+table.data td.num{text-align:right;white-space:nowrap}
 table.changes td:first-child{min-width:9em}table.changes td:nth-child(4){white-space:nowrap}
 table.changes td:nth-child(2),table.changes td:nth-child(3){min-width:4.5em}
 table.data td.num small{white-space:normal}
