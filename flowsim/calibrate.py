@@ -31,7 +31,16 @@ from scipy import optimize
 
 from flowsim import indicators
 from flowsim.api import run as run_scenario
-from flowsim.config import Scenario, Strict, load_model, load_scenario
+from flowsim.config import (
+    MAX_SEED,
+    Flag,
+    Number,
+    Scenario,
+    Strict,
+    Whole,
+    load_model,
+    load_scenario,
+)
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_text_atomically
 from flowsim.intervals import mean_interval
@@ -43,11 +52,11 @@ from flowsim.intervals import mean_interval
 class Target(Strict):
     """One target indicator: value, tolerance and the TARGETS.md row it comes from."""
 
-    value: float
-    tolerance: Annotated[float, Field(gt=0)]
-    relative: bool = False
+    value: Number
+    tolerance: Annotated[Number, Field(gt=0)]
+    relative: Flag = False
     """True: ``tolerance`` is a fraction of ``value`` (0.1 = ±10 %); else in the indicator unit."""
-    fit: bool = True
+    fit: Flag = True
     """False: report the target beside the fit but leave it out of the objective."""
     source: str
     note: str = ""
@@ -63,10 +72,10 @@ class FreeParameter(Strict):
 
     path: str
     """Dotted path to a numeric value, e.g. ``choice.outpatient_tier_constant.value.county``."""
-    bounds: tuple[float, float]
-    start: float | None = None
+    bounds: tuple[Number, Number]
+    start: Number | None = None
     """Starting value (default: the scenario's value; 1 for a scale factor)."""
-    scale: bool = False
+    scale: Flag = False
     """If true, the free variable multiplies every number under ``path`` (e.g. all age bands)."""
 
     @model_validator(mode="after")
@@ -88,8 +97,8 @@ class FreeParameter(Strict):
 class Runs(Strict):
     """How each evaluation simulates: the same seeds every time (common random numbers)."""
 
-    days: Annotated[int, Field(ge=30, le=3650)] = 365
-    seeds: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2)]
+    days: Annotated[Whole, Field(ge=30, le=3650)] = 365
+    seeds: Annotated[list[Annotated[Whole, Field(ge=0, le=MAX_SEED)]], Field(min_length=2)]
     overrides: dict[str, Any] = {}
     """Dotted-path overrides applied while fitting, e.g. a smaller county with the same
     per-capita parameters; they are not written to the calibrated scenario."""
@@ -98,13 +107,13 @@ class Runs(Strict):
 class Optimiser(Strict):
     """Settings of ``scipy.optimize.least_squares``."""
 
-    max_evaluations: Annotated[int, Field(ge=1)] = 80
-    diff_step: Annotated[float, Field(gt=0, le=0.5)] = 0.05
+    max_evaluations: Annotated[Whole, Field(ge=1, le=100_000)] = 80
+    diff_step: Annotated[Number, Field(gt=0, le=0.5)] = 0.05
     """Finite-difference step, relative to max(1, |x|): large enough to see through the
     integer noise of a simulation."""
-    xtol: Annotated[float, Field(gt=0)] = 1e-3
-    ftol: Annotated[float, Field(gt=0)] = 1e-4
-    stop_within: Annotated[float, Field(ge=0, le=1)] = 0.2
+    xtol: Annotated[Number, Field(gt=0)] = 1e-3
+    ftol: Annotated[Number, Field(gt=0)] = 1e-4
+    stop_within: Annotated[Number, Field(ge=0, le=1)] = 0.2
     """Stop as soon as every fitted target is within this fraction of its tolerance."""
 
 

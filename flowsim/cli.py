@@ -21,11 +21,13 @@ from rich.text import Text
 
 from flowsim import experiments, indicators
 from flowsim.api import run as run_scenario
-from flowsim.config import POPULATION, load_scenario, parse_setting
+from flowsim.config import MAX_COUNT, MAX_DAYS, MAX_SEED, POPULATION, load_scenario, parse_setting
 from flowsim.errors import InputError
 from flowsim.export import check_targets, export
+from flowsim.files import check_file, check_folder
 from flowsim.formats import number
 from flowsim.labels import text
+from flowsim.preflight import check_run
 from flowsim.report import write_report
 from flowsim.results import Results
 
@@ -42,10 +44,34 @@ def _root() -> None:
     """flowsim: patient flow in a Chinese county under medical-insurance rules (分级诊疗)."""
 
 
-console = Console()
+# Markup is off: user text (scenario names, paths, error values) is printed as written.
+console = Console(markup=False)
 if not console.is_terminal:  # piped or captured output: keep each table row on one line
-    console = Console(width=160)
-err_console = Console(stderr=True)
+    console = Console(width=160, markup=False)
+err_console = Console(stderr=True, markup=False)
+
+
+def _whole(option: str, low: int, high: int, help: str) -> typer.models.OptionInfo:
+    """An integer option that reads a whole number from ``low`` to ``high``.
+
+    Anything else is one ``InputError`` line: ``--days = 'abc': a whole number from 1 to 36500``.
+    """
+
+    def parse(value: str | int) -> int:
+        try:
+            number = value if isinstance(value, int) else int(str(value).strip(), 10)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise InputError(None, option, value, f"a whole number from {low} to {high}")
+        return number
+
+    return typer.Option(option, parser=parse, metavar="INTEGER", help=help)
+
+
+def _option_name(param: typer.CallbackParam) -> str:
+    long = [o for o in param.opts if o.startswith("--")]
+    return long[0] if long else (param.name or "argument").upper()
 
 
 ReportFlag = Annotated[
@@ -64,8 +90,8 @@ SetOption = Annotated[
 ]
 Population = Annotated[
     int | None,
-    typer.Option(min=1, max=100_000_000, help="Residents of the synthetic county (sets "
-                 "county.synthetic.population.value in every scenario)."),
+    _whole("--population", 1, MAX_COUNT, "Residents of the synthetic county (sets "
+           "county.synthetic.population.value in every scenario)."),
 ]
 
 
@@ -85,9 +111,9 @@ def run(
     ] = None,
     days: Annotated[
         int | None,
-        typer.Option(min=1, max=36500, help="Days to simulate (default: the scenario's 'days')."),
+        _whole("--days", 1, MAX_DAYS, "Days to simulate (default: the scenario's 'days')."),
     ] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    seed: Annotated[int, _whole("--seed", 0, MAX_SEED, "Random seed.")] = 0,
     out: Annotated[
         Path | None, typer.Option(help="Folder for daily counters and the run summary (Parquet).")
     ] = None,
@@ -96,12 +122,17 @@ def run(
     population: Population = None,
 ) -> None:
     """Run one scenario, print its indicators, and optionally write the results."""
+    if out is not None:
+        check_folder(out, "--out")
+    if report:
+        check_file((out or Path(".")) / "report.html", "--report")
     changes = settings_of(settings, population)
     scenario = experiments.with_settings(load_scenario(config), changes)
+    check_run(scenario)  # the county can be read and fits in memory
     n_days = days or scenario.days
     label = f"{scenario.name} ({scenario.file})"
     with Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("days"),
@@ -167,8 +198,8 @@ def export_command(
 
 Workers = Annotated[
     int | None,
-    typer.Option(min=1, max=1024, help="Worker processes (default: one per core; 1 = in this "
-                 "process, one run after another)."),
+    _whole("--workers", 1, 1024, "Worker processes (default: one per core; 1 = in this "
+           "process, one run after another)."),
 ]
 DaskAddress = Annotated[
     str | None,
@@ -183,11 +214,12 @@ def compare(
         list[Path], typer.Argument(help="Scenario files; the first is the baseline.")
     ],
     days: Annotated[
-        int | None, typer.Option(min=1, max=36500, help="Days (default: each scenario's 'days').")
+        int | None, _whole("--days", 1, MAX_DAYS, "Days (default: each scenario's 'days').")
     ] = None,
-    replications: Annotated[int, typer.Option(
-        min=1, max=10000, help="Seeds per scenario (3 or more give 95 % intervals).")] = 3,
-    seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
+    replications: Annotated[int, _whole(
+        "--replications", 1, experiments.MAX_REPLICATIONS,
+        "Seeds per scenario (3 or more give 95 % intervals).")] = 3,
+    seed: Annotated[int, _whole("--seed", 0, MAX_SEED, "First seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Folder for the runs and summary tables.")] = Path(
         "out/compare"),
     workers: Workers = None,
@@ -212,10 +244,11 @@ def experiment(
     workers: Workers = None,
     dask: DaskAddress = None,
     report: ReportFlag = False,
-    replications: Annotated[int | None, typer.Option(
-        min=1, max=10000, help="Seeds per variant (default: the file's 'replications').")] = None,
-    days: Annotated[int | None, typer.Option(
-        min=1, max=36500, help="Days (default: the file's 'days', else each scenario's).")] = None,
+    replications: Annotated[int | None, _whole(
+        "--replications", 1, experiments.MAX_REPLICATIONS,
+        "Seeds per variant (default: the file's 'replications').")] = None,
+    days: Annotated[int | None, _whole(
+        "--days", 1, MAX_DAYS, "Days (default: the file's 'days', else each scenario's).")] = None,
     settings: SetOption = None,
     population: Population = None,
 ) -> None:
@@ -230,8 +263,10 @@ def experiment(
 
 def _execute(plan: experiments.Plan, workers: int | None, dask: str | None,
              report: bool) -> None:
+    if report:
+        check_file(plan.out / "report.html", "--report")
     with Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("runs"),
@@ -365,8 +400,10 @@ def calibrate(
     """
     from flowsim import calibrate as calibration  # scipy is only needed here
 
+    check_file(out, "--out")
     scenario = load_scenario(config)
     spec = calibration.load_targets(targets)
+    check_run(calibration.fitting_scenario(spec, scenario))
     runs = spec.runs
     err_console.print(
         f"fitting {len(spec.parameters)} parameters of {config} to {len(spec.fitted)} targets "
@@ -379,9 +416,10 @@ def calibrate(
 
     fit = calibration.calibrate(scenario, spec, on_evaluation=progress)
     console.print(calibration_tables(fit))
-    status = "converged" if fit.converged else "[bold red]did not converge[/]"
-    console.print(f"{status}: {fit.message}; {fit.iterations} iterations, {fit.evaluations} "
-                  f"evaluations ({fit.simulations} runs), {fit.seconds:.0f} s")
+    status = Text("converged") if fit.converged else Text("did not converge", style="bold red")
+    console.print(status + Text(f": {fit.message}; {fit.iterations} iterations, "
+                                f"{fit.evaluations} evaluations ({fit.simulations} runs), "
+                                f"{fit.seconds:.0f} s"))
     written = calibration.write_calibrated(fit, out)
     console.print(f"wrote {written}")
     if not fit.converged:
@@ -411,7 +449,8 @@ def calibration_tables(fit) -> Table:
             number(fit.start_achieved[name].mean, ind.unit), number(achieved.mean, ind.unit),
             f"[{number(lo, ind.unit)}, {number(hi, ind.unit)}]",
             f"{fit.error(name):+.2f}",
-            ("within" if fit.within(name) else "[bold red]outside[/]") if t.fit else "reported",
+            (Text("within") if fit.within(name) else Text("outside", style="bold red"))
+            if t.fit else Text("reported"),
         )
     grid = Table.grid()
     grid.add_row(params)
@@ -469,13 +508,48 @@ def settlement_tables(results: Results) -> list[Table]:
     return tables
 
 
-def main() -> None:
-    """Entry point: bad input prints one line and exits with 2, never a traceback."""
+def main(args: list[str] | None = None) -> None:
+    """Entry point: bad input prints one line and exits with 2, never a traceback.
+
+    Args:
+        args: the command line without the program name (default: ``sys.argv[1:]``).
+    """
     try:
-        app()
+        code = app(args=args, prog_name="flowsim", standalone_mode=False)
     except InputError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
+        _fail(str(err))
+    except _UsageError as err:
+        if type(err).__name__ == "NoArgsIsHelpError":  # bare 'flowsim': the help, as usual
+            err.show()
+            sys.exit(err.exit_code)
+        _fail(_usage_line(err))
+    except (KeyboardInterrupt, typer.Abort):
         err_console.print("interrupted")
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str) -> None:
+    """Print ``error: message`` as one line, exactly as written, and exit with status 2."""
+    err_console.print(Text("error:", style="bold red") + Text(" " + message), highlight=False,
+                      soft_wrap=True)
+    sys.exit(2)
+
+
+_UsageError = typer.BadParameter.__bases__[0]
+"""Click's UsageError (typer vendors click; ``typer.BadParameter`` is its public subclass)."""
+
+
+def _usage_line(err: Exception) -> str:
+    """Click's usage errors (unknown option, missing argument) as one error line."""
+    ctx = getattr(err, "ctx", None)
+    command = ctx.command_path if ctx else "flowsim"
+    if hasattr(err, "option_name"):  # no such option
+        guess = f" (did you mean {', '.join(err.possibilities)}?)" if err.possibilities else ""
+        return (f"{command}: {err.option_name} = (unknown option): an option of '{command}'"
+                f"{guess}; see '{command} --help'")
+    if type(err).__name__ == "MissingParameter" and err.param is not None:
+        return (f"{command}: {_option_name(err.param)} = (missing): a value (required); see "
+                f"'{command} --help'")
+    message = " ".join(err.format_message().split()).rstrip(".")
+    return f"{command}: {message}; see '{command} --help'"

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import copy
 import importlib.resources
+import math
+import os
+import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
@@ -38,16 +41,76 @@ T = TypeVar("T")
 
 # ---------------------------------------------------------------------------------------------
 # value types
+#
+# Numbers are numbers: a bool (YAML's `yes`, `true`) or text ("0.5") is refused where a number is
+# meant, even where Python would convert it, and so are inf and nan. Every schema (scenario,
+# experiment and targets files) builds on these types.
 
-Rate = Annotated[float, Field(ge=0, le=1)]
+
+_FLAG_NOT_NUMBER = ", not true or false (YAML reads yes, no, on and off as true or false)"
+
+
+def _number(v: Any) -> float:
+    if isinstance(v, bool | np.bool_):
+        raise PydanticCustomError("number_type", "a number" + _FLAG_NOT_NUMBER)
+    if not isinstance(v, int | float | np.integer | np.floating):
+        raise PydanticCustomError("number_type", "a number")
+    try:
+        return float(v)
+    except OverflowError:
+        raise PydanticCustomError("finite_number", "a finite number") from None
+
+
+def _whole(v: Any) -> int:
+    if isinstance(v, bool | np.bool_):
+        raise PydanticCustomError("whole_type", "a whole number" + _FLAG_NOT_NUMBER)
+    if not isinstance(v, int | float | np.integer | np.floating):
+        raise PydanticCustomError("whole_type", "a whole number")
+    if isinstance(v, float | np.floating) and not (math.isfinite(v) and v == int(v)):
+        raise PydanticCustomError("whole_type", "a whole number")
+    return int(v)
+
+
+def _day(v: Any) -> Any:
+    if isinstance(v, str) or (isinstance(v, date) and not isinstance(v, datetime)):
+        return v  # pydantic reads the text, and names a malformed date or a day that is none
+    raise PydanticCustomError("date_type", "a date written YYYY-MM-DD")
+
+
+def _flag(v: Any) -> bool:
+    if not isinstance(v, bool | np.bool_):
+        raise PydanticCustomError("flag_type", "true or false")
+    return bool(v)
+
+
+Number = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]
+"""A finite number (an int is taken as a float; a bool, text, inf or nan is refused)."""
+Whole = Annotated[int, BeforeValidator(_whole)]
+"""A whole number (``5e5`` is 500000; a bool, text or a fraction is refused)."""
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""true or false (a number or text such as "yes" in quotes is refused)."""
+Day = Annotated[date, BeforeValidator(_day)]
+"""A date written YYYY-MM-DD (a number is no date, though pydantic would read it as a time)."""
+
+Rate = Annotated[Number, Field(ge=0, le=1)]
 """A fraction from 0 to 1."""
-Yuan = Annotated[float, Field(ge=0)]
+Yuan = Annotated[Number, Field(ge=0)]
 """A non-negative amount of money in yuan."""
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Count = Annotated[int, Field(ge=1)]
-Utility = float
+NonNeg = Annotated[Number, Field(ge=0)]
+Positive = Annotated[Number, Field(gt=0)]
+MAX_COUNT = 2**31 - 1
+"""Largest count a scenario may give (counts are stored as 32-bit integers)."""
+Count = Annotated[Whole, Field(ge=1, le=MAX_COUNT)]
+Utility = Number
 """A coefficient of the choice model's utility (unitless, 'utils'); may be negative."""
+MAX_SEED = 2**63 - 1
+"""Largest seed: seeds are stored as 64-bit integers in the results tables."""
+MAX_DAYS = 36500
+"""Longest run: a hundred years of days."""
+MAX_COUNTY_HOSPITALS = 1000
+MAX_VILLAGES = 32767
+"""Most villages a county may have: residents store their village row as int16
+(``population.ENCOUNTER_DTYPE``)."""
 
 POPULATION = "county.synthetic.population.value"
 """Scenario path of a synthetic county's residents (``--population``)."""
@@ -59,7 +122,7 @@ def _as_dated(v: Any) -> Any:
     return v if isinstance(v, dict) else {UNDATED: v}
 
 
-Dated = Annotated[dict[date, T], BeforeValidator(_as_dated)]
+Dated = Annotated[dict[Day, T], BeforeValidator(_as_dated)]
 """A value, or a mapping from the date each value takes effect to the value."""
 
 
@@ -69,6 +132,11 @@ def value_on(dated: dict[date, Any], day: date) -> Any:
     if not in_force:
         raise KeyError(day)
     return dated[max(in_force)]
+
+
+def _field_error(field: str, value: Any, allowed: str) -> PydanticCustomError:
+    """A validator's error about ``field`` (a dotted path below the model), for ``InputError``."""
+    return PydanticCustomError("field", allowed, {"field": field, "input": value})
 
 
 class Strict(BaseModel):
@@ -171,24 +239,19 @@ class SyntheticCounty(Strict):
     village_road_kmh: Param[Positive]
     trunk_road_kmh: Param[Positive]
     out_of_county_minutes: Param[Positive]
-    county_hospitals: Param[Count]
+    county_hospitals: Param[Annotated[Count, Field(le=MAX_COUNTY_HOSPITALS)]]
 
     @model_validator(mode="after")
-    def _every_township_and_village_inhabited(self) -> Self:
+    def _sizes_fit(self) -> Self:
         townships, villages = self.townships.value, self.villages.value
+        if villages > MAX_VILLAGES:
+            raise _field_error("villages.value", villages, f"at most {MAX_VILLAGES:,} villages")
         if villages < townships:
-            raise PydanticCustomError(
-                "too_few",
-                "at least one village per township (townships = {townships})",
-                {"townships": townships, "field": "villages.value", "input": villages},
-            )
+            raise _field_error("villages.value", villages,
+                               f"at least one village per township ({townships} townships)")
         if self.population.value < villages:
-            raise PydanticCustomError(
-                "too_few",
-                "at least one resident per village (villages = {villages})",
-                {"villages": villages, "field": "population.value",
-                 "input": self.population.value},
-            )
+            raise _field_error("population.value", self.population.value,
+                               f"at least one resident per village ({villages} villages)")
         return self
 
 
@@ -326,7 +389,7 @@ class Continuity(Strict):
     """Deductible on referral inside the county medical community."""
 
     upward: Param[Dated[Literal[UPWARD_CONTINUITY]]]
-    downward_waived: Param[Dated[bool]]
+    downward_waived: Param[Dated[Flag]]
 
 
 class Gatekeeping(Strict):
@@ -346,7 +409,7 @@ class Chronic(Strict):
     certification_decay_minutes: Param[Positive]
     village_claims: Param[Dated[Literal["none", "remote", "all"]]]
     remote_minutes: Param[Positive]
-    prescription_days: Param[Dated[Annotated[int, Field(ge=1, le=180)]]]
+    prescription_days: Param[Dated[Annotated[Whole, Field(ge=1, le=180)]]]
 
 
 class BenefitsSection(Strict):
@@ -355,7 +418,7 @@ class BenefitsSection(Strict):
     resident: SchemeBenefits
     employee: SchemeBenefits
     catalogue_share: Param[Services[Tiers[Rate]]]
-    grassroots_outpatient_deductible_waived: Param[Dated[bool]]
+    grassroots_outpatient_deductible_waived: Param[Dated[Flag]]
     referral_continuity: Continuity
     gatekeeping: Gatekeeping
     chronic: Chronic
@@ -367,7 +430,7 @@ class AssistanceSection(Strict):
 
     share: Param[PovertyGroups[Dated[Rate]]]
     annual_cap: Param[PovertyGroups[Dated[Yuan]]]
-    services: Param[Services[bool]]
+    services: Param[Services[Flag]]
 
 
 class PaymentSection(Strict):
@@ -376,13 +439,13 @@ class PaymentSection(Strict):
     inpatient_method: Param[Tiers[Dated[Literal["fee_for_service", "drg", "dip"]]]]
     drg_base_rate: Param[Tiers[Dated[Yuan]]]
     drg_groups: Param[Count]
-    same_price_groups: Param[Dated[Annotated[int, Field(ge=0)]]]
+    same_price_groups: Param[Dated[Annotated[Whole, Field(ge=0, le=MAX_COUNT)]]]
     same_price_base_rate: Param[Dated[Yuan]]
     dip_points_per_weight: Param[Positive]
     dip_tier_coefficient: Param[Tiers[Dated[NonNeg]]]
     dip_provisional_point_value: Param[Dated[Positive]]
     dip_budget_per_capita: Param[Dated[Yuan]]
-    outpatient_capitation: Param[Tiers[Dated[bool]]]
+    outpatient_capitation: Param[Tiers[Dated[Flag]]]
     capitation_rate: Param[Dated[Yuan]]
     capitation_surplus_retained: Param[Rate]
     rehab_method: Param[Dated[Literal["fee_for_service", "bed_day"]]]
@@ -403,10 +466,10 @@ class PaymentSection(Strict):
 class CommunitySection(Strict):
     """County medical community (医共体) global budget, 鲁医保发〔2024〕39号 二(二)–(四)."""
 
-    global_budget: Param[Dated[bool]]
+    global_budget: Param[Dated[Flag]]
     per_capita_standard: Param[Schemes[Yuan]]
-    count_out_of_county: Param[bool]
-    prepayment_months: Param[Annotated[float, Field(ge=0, le=12)]]
+    count_out_of_county: Param[Flag]
+    prepayment_months: Param[Annotated[Number, Field(ge=0, le=12)]]
     surplus_retained_share: Param[Rate]
     overrun_fund_share: Param[Rate]
     reasonable_overrun_limit: Param[NonNeg]
@@ -444,8 +507,8 @@ class Scenario(Strict):
     title: Title | None = None
     description: str = ""
     extends: str | None = None
-    start_date: date
-    days: Annotated[int, Field(ge=1, le=36500)] = 365
+    start_date: Day
+    days: Annotated[Whole, Field(ge=1, le=MAX_DAYS)] = 365
     county: CountySection
     population: PopulationSection
     illness: IllnessSection
@@ -483,6 +546,10 @@ class Scenario(Strict):
     def title_in(self, lang: str) -> str:
         """The title in ``lang`` ("zh" or "en"), or the name when the scenario has no title."""
         return self.name if self.title is None else getattr(self.title, lang)
+
+    def file_of(self, field: str) -> Path | None:
+        """The file that set ``field`` (a dotted path), for error messages."""
+        return _file_for(field, self._provenance or {}) or self._file
 
     def raw(self) -> dict:
         """The merged YAML document (after ``extends:``), as plain data."""
@@ -580,14 +647,117 @@ def iter_dated(node: BaseModel) -> Iterator[tuple[str, dict]]:
 # loading
 
 
+MAX_YAML_BYTES = 1_000_000
+"""Largest YAML file read (the shipped baseline, which documents every parameter, is 32 kB)."""
+MAX_YAML_VALUES = 100_000
+"""Most values (mappings, lists and scalars) a YAML file may hold once its aliases are
+expanded (the baseline holds 1,535): an alias bomb is refused before it is built."""
+MAX_YAML_DEPTH = 32
+"""Deepest nesting of mappings and lists (the baseline nests 7 levels)."""
+PATH_FIELDS = ("county.csv.villages.value", "county.csv.facilities.value")
+"""Scenario fields holding a file path, relative to the scenario file that wrote them."""
+
+
+class YamlRefused(yaml.YAMLError):
+    """A YAML file outside the limits, or with a key given twice: field, value, what is allowed."""
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        super().__init__(allowed)
+        self.field, self.value, self.allowed = field, value, allowed
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as strings, so that pydantic names a malformed one."""
+    """SafeLoader that checks the composed document before building it.
+
+    Dates stay strings (so that pydantic names a malformed one), floats are read as in YAML 1.2
+    (``1e6`` is a number, not text), nesting is limited while composing, and before any Python
+    object is built the document is refused if its aliases expand to more than
+    ``MAX_YAML_VALUES`` values or a mapping gives a key twice.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def fetch_flow_collection_start(self, token_class: type) -> None:
+        """Scan ``[`` or ``{``, refusing flow nesting deeper than ``MAX_YAML_DEPTH`` at once."""
+        if self.flow_level >= MAX_YAML_DEPTH:
+            _too_deep(self.line + 1)
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """Compose one node, refusing nesting deeper than ``MAX_YAML_DEPTH``."""
+        if self._depth >= MAX_YAML_DEPTH:
+            _too_deep(self.peek_event().start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        """Check the size after alias expansion and duplicate keys, then build the document."""
+        _count_values(node, {}, set())
+        _check_keys(node, "")
+        return super().construct_document(node)
+
+
+def _too_deep(line: int) -> None:
+    raise YamlRefused(f"line {line}", f"more than {MAX_YAML_DEPTH} levels",
+                      f"at most {MAX_YAML_DEPTH} levels of nested mappings and lists")
+
+
+def _count_values(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
+    """Values below ``node`` with every alias expanded (walking each shared node once)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        raise YamlRefused(f"line {node.start_mark.line + 1}", "(alias)",
+                          "an alias that does not refer to the value containing it")
+    open_.add(key)
+    children = (node.value if isinstance(node, yaml.SequenceNode) else
+                [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                else [])
+    size = 1 + sum(_count_values(c, sizes, open_) for c in children)
+    if size > MAX_YAML_VALUES:
+        raise YamlRefused(f"line {node.start_mark.line + 1}",
+                          f"more than {MAX_YAML_VALUES:,} values",
+                          f"at most {MAX_YAML_VALUES:,} values once aliases are expanded")
+    open_.discard(key)
+    sizes[key] = size
+    return size
+
+
+def _check_keys(node: yaml.Node, path: str) -> None:
+    """Refuse a key given twice in one mapping, naming its dotted path and both lines."""
+    if isinstance(node, yaml.SequenceNode):
+        for i, child in enumerate(node.value):
+            _check_keys(child, f"{path}.{i}" if path else str(i))
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is None or key.tag == "tag:yaml.org,2002:merge":
+                continue
+            line = key.start_mark.line + 1
+            if name in seen:
+                raise YamlRefused(f"{path}.{name}" if path else name, name,
+                                  f"each key once per mapping (given on lines {seen[name]} "
+                                  f"and {line})")
+            seen[name] = line
+            _check_keys(value, f"{path}.{name}" if path else name)
 
 
 _Loader.yaml_implicit_resolvers = {
     k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(  # YAML 1.2 exponents: 1e6, 2.5E-3 (1.1 wants a dot and a sign)
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 def default_scenario_path() -> Path:
@@ -602,6 +772,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load, merge (``extends:``) and validate a scenario file; None loads the default county."""
     path = Path(path) if path is not None else default_scenario_path()
     raw, provenance = _read_with_extends(path, chain=())
+    _rebase_paths(raw, provenance, path)
     return _validate(raw, path, provenance)
 
 
@@ -643,6 +814,30 @@ def scenario_from_yaml(text: str, file: str | Path | None = None) -> Scenario:
     return _validate(raw, Path(file) if file else None, {})
 
 
+def _rebase_paths(raw: dict, provenance: dict, path: Path) -> None:
+    """Make inherited relative paths (``PATH_FIELDS``) relative to ``path``.
+
+    They were relative to the parent scenario that wrote them; so a scenario in another folder
+    can extend a CSV county.
+    """
+    for field in PATH_FIELDS:
+        written_by = provenance.get(field)
+        *parents, leaf = field.split(".")
+        node = raw
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if written_by is None or not isinstance(node, dict) or not isinstance(node.get(leaf), str):
+            continue
+        value = Path(node[leaf])
+        if value.is_absolute() or written_by.parent.resolve() == path.parent.resolve():
+            continue
+        target = written_by.parent / value
+        try:
+            node[leaf] = os.path.relpath(target, path.parent)
+        except ValueError:  # another drive (Windows): no relative path
+            node[leaf] = str(target.resolve())
+
+
 def load_model[M: BaseModel](path: str | Path, model: type[M], kind: str) -> M:
     """Read a YAML file and validate it as ``model`` (experiment and target files).
 
@@ -659,8 +854,14 @@ def load_model[M: BaseModel](path: str | Path, model: type[M], kind: str) -> M:
 def _read_yaml(path: Path, kind: str = "scenario file") -> dict:
     if not path.is_file():
         raise InputError(path, "file", str(path), f"an existing {kind} (.yaml)")
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise InputError(path, "file", f"{size:,} bytes",
+                         f"a {kind} of at most {MAX_YAML_BYTES:,} bytes")
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except YamlRefused as err:
+        raise InputError(path, err.field, err.value, err.allowed) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
@@ -751,7 +952,12 @@ _ALLOWED = {
     "dict_type": "a mapping",
     "model_type": "a mapping",
     "tuple_type": "a list",
+    "finite_number": "a finite number (not inf or nan)",
+    "list_type": "a list",
 }
+
+
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _to_input_error(err: ValidationError, path: Path | None, provenance: dict) -> InputError:
@@ -773,11 +979,17 @@ def _to_input_error(err: ValidationError, path: Path | None, provenance: dict) -
         allowed = e["msg"]
     elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         allowed = e["msg"].replace("Input should be", "must be")
+    elif kind in ("too_short", "too_long"):
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        allowed = f"{'at least' if kind == 'too_short' else 'at most'} {n} entr" + (
+            "y" if n == 1 else "ies")
     elif kind == "literal_error":
         allowed = "one of " + ctx.get("expected", "")
     elif kind == "missing":
         value = "(missing)"
         allowed = _ALLOWED[kind]
+    elif kind.startswith("date") and isinstance(value, str) and _DATE_SHAPE.match(value):
+        allowed = "no such day (a date written YYYY-MM-DD)"
     else:
         allowed = _ALLOWED.get(kind, e["msg"])
     if isinstance(value, dict) and kind != "unknown_key":

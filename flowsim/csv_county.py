@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flowsim.config import CsvCounty
+from flowsim.config import MAX_COUNT, MAX_VILLAGES, CsvCounty
 from flowsim.county import County, facility_table
 from flowsim.domain import TIERS, UNLIMITED, Tier
 from flowsim.errors import InputError
@@ -193,11 +193,13 @@ def _numbers(
     kind = "a whole number" if integer else "a number"
     if minimum is not None:
         kind += f" >= {minimum:g}"
+    if integer:
+        kind += f" and <= {MAX_COUNT}"
     bad = checked & (values.isna() | ~np.isfinite(values.fillna(0)))
     if minimum is not None:
         bad |= checked & (values < minimum)
     if integer:
-        bad |= checked & (values.notna() & (values != np.round(values)))
+        bad |= checked & (values.notna() & ((values != np.round(values)) | (values > MAX_COUNT)))
     if bad.any():
         row = int(df.index[bad.to_numpy()][0])
         shown = "" if pd.isna(raw[row]) else raw[row]
@@ -304,6 +306,12 @@ def _parse_villages(
             "y_km": _numbers(df, "y_km", path, integer=False, minimum=None),
         }
     )
+    if len(vil) > MAX_VILLAGES:
+        raise InputError(path, "village_id", f"{len(vil):,} villages",
+                         f"at most {MAX_VILLAGES:,} villages")
+    if vil["population"].sum() < 1:
+        raise InputError(path, "population", 0,
+                         "at least one resident in the county (every population is 0)")
     return vil.astype({"village_id": str, "name": str})
 
 

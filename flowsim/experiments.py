@@ -29,24 +29,47 @@ import operator
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from flowsim import indicators
 from flowsim.api import run as run_scenario
-from flowsim.config import POPULATION, Scenario, Strict, Title, load_model, load_scenario
+from flowsim.config import (
+    MAX_DAYS,
+    MAX_SEED,
+    POPULATION,
+    Number,
+    Scenario,
+    Strict,
+    Title,
+    Whole,
+    load_model,
+    load_scenario,
+)
 from flowsim.errors import InputError
-from flowsim.files import output_folder, write_atomically, write_text_atomically
+from flowsim.files import (
+    DIR_MODE,
+    check_folder,
+    output_folder,
+    read_unit,
+    remove_leftovers,
+    temporary_prefix,
+    write_unit,
+)
 from flowsim.intervals import group_intervals
+from flowsim.preflight import check_run
 from flowsim.results import Results, write_codebook
 
 RUN_KEYS = ("run_id", "variant", "scenario", "point", "county", "replication", "seed")
@@ -63,6 +86,9 @@ REFERENCE = -1
 """``point`` of a sweep's or sample's reference variant: its first scenario without the levers."""
 SUMMARIES = ("indicators", "monthly", "summary", "monthly_summary", "differences")
 """Tables ``collect`` always writes as ``<name>.parquet`` (plus ``sensitivity`` for designs)."""
+MAX_REPLICATIONS = 10_000
+MAX_POINTS = 100_000
+"""Most points (sample size, trajectories, Sobol base samples) of a design."""
 
 # ---------------------------------------------------------------------------------------------
 # the experiment file
@@ -86,28 +112,41 @@ class Lever(Strict):
 
     label: Title | None = None
     unit: Title | str | None = None
-    values: list[float] | None = None
-    range: tuple[float, float] | None = None
-    set: dict[str, float | str] | None = None
+    values: list[Number] | None = None
+    range: tuple[Number, Number] | None = None
+    set: dict[str, Number | str] | None = None
 
 
 class Sample(Strict):
     """A Latin-hypercube sample of ``n`` points over the levers' ranges."""
 
-    n: Annotated[int, Field(ge=1)]
-    seed: int = 0
-    levers: dict[str, Lever]
+    n: Annotated[Whole, Field(ge=1, le=MAX_POINTS)]
+    seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] = 0
+    levers: Annotated[dict[str, Lever], Field(min_length=1)]
 
 
 class Sensitivity(Strict):
     """A SALib design: Morris elementary effects or Sobol indices over the levers' ranges."""
 
     method: Literal["morris", "sobol"]
-    levers: dict[str, Lever]
-    trajectories: Annotated[int, Field(ge=2)] = 10
-    levels: Annotated[int, Field(ge=2)] = 4
-    samples: Annotated[int, Field(ge=2)] = 32
-    seed: int = 0
+    levers: Annotated[dict[str, Lever], Field(min_length=1)]
+    trajectories: Annotated[Whole, Field(ge=2, le=MAX_POINTS)] = 10
+    levels: Annotated[Whole, Field(ge=2, le=1000)] = 4
+    samples: Annotated[Whole, Field(ge=2, le=MAX_POINTS)] = 32
+    seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] = 0
+
+    @model_validator(mode="after")
+    def _salib_preconditions(self) -> Self:
+        if self.method == "sobol" and len(self.levers) < 2:
+            raise _error("levers", list(self.levers), "at least 2 levers for Sobol indices "
+                         "(they share the output's variance out among the levers)")
+        if self.method == "sobol" and self.samples & (self.samples - 1):
+            raise _error("samples", self.samples, "a power of 2 (Sobol' sequences are balanced "
+                         "only then): 2, 4, 8, 16, 32, 64, …")
+        if self.method == "morris" and self.levels % 2:
+            raise _error("levels", self.levels, "an even number of levels (SALib's Morris "
+                         "design is biased otherwise)")
+        return self
 
 
 class CountyEntry(Strict):
@@ -125,12 +164,12 @@ class ExperimentSpec(Strict):
     description: str = ""
     base: str | None = None
     scenarios: Annotated[list[ScenarioEntry], Field(min_length=1)]
-    replications: Annotated[int, Field(ge=1, le=10_000)] = 1
-    first_seed: Annotated[int, Field(ge=0)] = 0
-    days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    replications: Annotated[Whole, Field(ge=1, le=MAX_REPLICATIONS)] = 1
+    first_seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] = 0
+    days: Annotated[Whole, Field(ge=1, le=MAX_DAYS)] | None = None
     indicators: list[str] | None = None
     out: str | None = None
-    sweep: dict[str, Lever] | None = None
+    sweep: Annotated[dict[str, Lever], Field(min_length=1)] | None = None
     sample: Sample | None = None
     sensitivity: Sensitivity | None = None
     counties: list[CountyEntry] | None = None
@@ -155,6 +194,11 @@ class ExperimentSpec(Strict):
         names = [c.name for c in self.counties or []]
         if len(set(names)) < len(names) or PROVINCE in names:
             raise _error("counties", names, f"distinct county names other than '{PROVINCE}'")
+        last = self.first_seed + self.replications - 1 + COUNTY_SEED_STRIDE * max(len(names) - 1,
+                                                                                  0)
+        if last > MAX_SEED:
+            raise _error("first_seed", self.first_seed, f"seeds up to {MAX_SEED} (the last run "
+                         f"would get seed {last})")
         return self
 
 
@@ -341,6 +385,9 @@ def plan(
     variants = [entry for entry, _, _ in variants]
     if len(variants) > len(scenarios):
         changes = {v["variant"]: changes[v["scenario"]] for v in variants}
+    _check_counties(runs)
+    folder = Path(out) if out is not None else Path(spec.out or f"out/{_slug(spec.name)}")
+    check_folder(folder, "--out" if out is not None or path is None else f"{path}: out")
     return Plan(
         name=spec.name,
         kind=kind,
@@ -354,11 +401,22 @@ def plan(
         sensitivity=spec.sensitivity,
         scenario_files=files,
         policy_changes=changes,
-        out=Path(out) if out is not None else Path(spec.out or f"out/{_slug(spec.name)}"),
+        out=folder,
         lever_specs={n: lever.model_dump(mode="json", exclude_none=True)
                      for n, lever in _levers(spec).items()},
         settings=dict(settings),
     )
+
+
+def _check_counties(runs: list[Run]) -> None:
+    """Read every distinct county of the runs (CSV files too) and check that it fits in memory."""
+    seen = set()
+    for run in runs:
+        c = run.config
+        key = (c.file.parent if c.file else None, repr(c.raw()["county"]))
+        if key not in seen:
+            seen.add(key)
+            check_run(c)
 
 
 def _load(here: Path, file: str | None, path: Path | None, field_: str) -> Scenario:
@@ -540,9 +598,8 @@ def window_from_json(data: dict) -> indicators.Window:
 def write_run(runs_dir: Path, run: Run, output: RunOutput) -> Path:
     """Write a finished run to ``runs_dir/<run_id>/`` atomically (a folder rename)."""
     final = runs_dir / run.run_id
-    tmp = runs_dir / f".{run.run_id}.{os.getpid()}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(run.run_id), dir=runs_dir))
+    os.chmod(tmp, DIR_MODE)
     keys = run.keys()
     for name, table in (("indicators", output.indicators), ("monthly", output.monthly)):
         table.assign(**keys)[[*keys, *table.columns]].to_parquet(tmp / f"{name}.parquet",
@@ -653,7 +710,10 @@ def execute(
 
 
 def _prepare(out: Path) -> Path:
-    return output_folder(output_folder(out) / RUNS_FOLDER)
+    """The runs folder, without what killed runs of an earlier execution left half-written."""
+    runs_dir = output_folder(output_folder(out) / RUNS_FOLDER)
+    remove_leftovers(runs_dir)
+    return runs_dir
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,12 +737,9 @@ def collect(plan: Plan) -> ExperimentResults:
              "monthly_summary": monthly_summary, "differences": differences}
     if sens is not None:
         files["sensitivity"] = sens
-    for name, frame in files.items():
-        write_atomically(plan.out / f"{name}.parquet",
-                         lambda p, f=frame: f.to_parquet(p, index=False))
-    write_codebook(plan.out)
-    write_text_atomically(plan.out / "experiment.json",
-                          json.dumps(plan.meta(), indent=2, ensure_ascii=False, default=str))
+    write_unit(plan.out, {f"{name}.parquet": partial(frame.to_parquet, index=False)
+                          for name, frame in files.items()}
+               | {indicators.CODEBOOK: write_codebook}, "experiment.json", plan.meta())
     return ExperimentResults.load(plan.out)
 
 
@@ -805,21 +862,23 @@ class ExperimentResults:
 
     @classmethod
     def load(cls, path: str | Path) -> ExperimentResults:
-        """Read a folder written by ``execute``."""
+        """Read a folder written by ``execute``; a partial, mixed or damaged one is refused."""
         path = Path(path)
-        needed = ["experiment.json", *(f"{n}.parquet" for n in SUMMARIES)]
+        what = "an experiment folder written by 'flowsim experiment' or 'flowsim compare'"
+        meta = read_unit(path, "experiment.json", what)
+        needed = [f"{n}.parquet" for n in SUMMARIES]
         missing = [n for n in needed if not (path / n).is_file()]
         if missing:
-            raise InputError(path, "files", ", ".join(missing),
-                             "an experiment folder written by 'flowsim experiment' or "
-                             "'flowsim compare'")
+            raise InputError(path, "files", ", ".join(missing) + " missing", what)
         sens = path / "sensitivity.parquet"
-        return cls(
-            path,
-            json.loads((path / "experiment.json").read_text("utf-8")),
-            *(pd.read_parquet(path / f"{n}.parquet") for n in SUMMARIES),
-            pd.read_parquet(sens) if sens.is_file() else None,
-        )
+        has_sens = "sensitivity.parquet" in meta.get("files", {}) or (
+            "files" not in meta and sens.is_file())
+        try:
+            return cls(path, meta, *(pd.read_parquet(path / n) for n in needed),
+                       pd.read_parquet(sens) if has_sens else None)
+        except (OSError, ValueError, pa.ArrowException) as err:
+            raise InputError(path, "files", f"{type(err).__name__}: {err}",
+                             f"{what}; this one is damaged (run again)") from None
 
     @property
     def variants(self) -> list[str]:
@@ -858,13 +917,12 @@ def load_folder(folder: str | Path, field: str = "RESULTS_DIR") -> Results | Exp
     folder = Path(folder)
     if (folder / "experiment.json").is_file():
         return ExperimentResults.load(folder)
-    try:
-        return Results.load(folder)
-    except InputError:
-        allowed = ("a results folder written by 'flowsim run --out', 'flowsim compare' or "
-                   "'flowsim experiment' (with run.json or experiment.json)")
-        raise InputError(None, field, str(folder), allowed if folder.is_dir()
-                         else "no such folder; expected " + allowed) from None
+    if (folder / "run.json").is_file():
+        return Results.load(folder)  # refuses a partial, mixed or damaged folder itself
+    allowed = ("a results folder written by 'flowsim run --out', 'flowsim compare' or "
+               "'flowsim experiment' (with run.json or experiment.json)")
+    raise InputError(None, field, str(folder), allowed if folder.is_dir()
+                     else "no such folder; expected " + allowed)
 
 
 def compare(

@@ -26,7 +26,7 @@ from flowsim.changes import changes, describe
 from flowsim.config import scenario_from_yaml
 from flowsim.errors import InputError
 from flowsim.experiments import ExperimentResults, load_folder
-from flowsim.files import output_folder, write_atomically
+from flowsim.files import check_file, check_folder, output_folder, write_atomically
 from flowsim.indicators import INDICATORS, codebook
 from flowsim.results import Results
 
@@ -38,16 +38,14 @@ _LABELS = ("label_en", "label_zh", "unit")
 def check_targets(xlsx: str | Path | None, csv: str | Path | None) -> None:
     """Check the export's targets before any work: one-line errors naming the option."""
     if xlsx is None and csv is None:
-        raise InputError("export", "--xlsx / --csv", "(neither)",
+        raise InputError(None, "--xlsx / --csv", "(neither)",
                          "give --xlsx FILE, --csv FOLDER or both")
     if xlsx is not None:
-        target = Path(xlsx)
-        if target.suffix.lower() != ".xlsx":
-            raise InputError("--xlsx", "FILE", str(target), "a file name ending in .xlsx")
-        if target.is_dir():
-            raise InputError("--xlsx", "FILE", str(target), "a file name (this is a folder)")
-    if csv is not None and Path(csv).is_file():
-        raise InputError("--csv", "FOLDER", str(csv), "a folder (this is a file)")
+        if Path(xlsx).suffix.lower() != ".xlsx":
+            raise InputError(None, "--xlsx", str(xlsx), "a file name ending in .xlsx")
+        check_file(xlsx, "--xlsx")
+    if csv is not None:
+        check_folder(csv, "--csv")
 
 
 def sheets(source: str | Path | Results | ExperimentResults) -> dict[str, pd.DataFrame]:

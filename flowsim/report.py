@@ -34,7 +34,7 @@ from flowsim.changes import Change, changes, describe, parameter_text
 from flowsim.config import Scenario, iter_params, scenario_from_yaml
 from flowsim.errors import InputError
 from flowsim.experiments import PROVINCE, REFERENCE, ExperimentResults, load_folder
-from flowsim.files import output_folder, write_text_atomically
+from flowsim.files import check_file, output_folder, write_text_atomically
 from flowsim.formats import number
 from flowsim.indicators import HEADLINE, INDICATORS
 from flowsim.labels import LANGS as FIGURE_LANGS
@@ -782,9 +782,7 @@ def write_report(source: Source, path: str | Path, *, lang: str = "both") -> Pat
     """
     if lang not in LANGS:
         raise InputError(None, "--lang", lang, "zh, en or both")
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(None, "--output", str(target), "an HTML file name (this is a folder)")
+    target = check_file(path, "--output")  # before any work: a file name, somewhere writable
     page = render(load(source), lang)
     output_folder(target.parent, "--output")
     return write_text_atomically(target, page)

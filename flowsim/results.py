@@ -14,20 +14,21 @@ Indicators for any period (a month, a year) are computed from the daily table wi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from flowsim import indicators
 from flowsim.community import CAPITATION_COLUMNS, DIP_COLUMNS, SETTLEMENT_COLUMNS
 from flowsim.counters import AXES, COUNTERS
 from flowsim.domain import N_QUINTILES
 from flowsim.errors import InputError
-from flowsim.files import output_folder, write_atomically, write_text_atomically
+from flowsim.files import read_unit, write_unit
 from flowsim.model import RunRecord
 
 FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements",
@@ -217,54 +218,44 @@ class Results:
     def save(self, out_dir: str | Path) -> list[Path]:
         """Write the tables as Parquet plus ``scenario.yaml`` and ``run.json`` into ``out_dir``.
 
-        Each file is written to a temporary name and renamed into place, so a failure never
-        leaves a half-written file or removes what the folder already held.
+        The files are written as one unit (``flowsim.files.write_unit``): a killed save leaves
+        the folder's previous results or the new ones, never a mix, and ``run.json`` records
+        each file's checksum. Nothing else in the folder is touched.
         """
-        out = output_folder(out_dir)
-        written = []
         meta = {k: v for k, v in self.meta.items() if k != "scenario_yaml"}
-        for name in FILES:
-            table = getattr(self, name)
-            written.append(write_atomically(out / f"{name}.parquet",
-                                            lambda p, t=table: t.to_parquet(p, index=False)))
-        written.append(write_text_atomically(out / "scenario.yaml", self.meta["scenario_yaml"]))
-        written.append(write_codebook(out))
-        written.append(write_text_atomically(out / "run.json", json.dumps(meta, indent=2)))
-        return written
+        files = {f"{name}.parquet": partial(getattr(self, name).to_parquet, index=False)
+                 for name in FILES}
+        files["scenario.yaml"] = lambda p: p.write_text(self.meta["scenario_yaml"], "utf-8")
+        files[indicators.CODEBOOK] = write_codebook
+        return write_unit(out_dir, files, "run.json", meta)
 
     @classmethod
     def load(cls, out_dir: str | Path) -> Results:
-        """Read a folder written by ``save``."""
+        """Read a folder written by ``save``; a partial, mixed or damaged one is refused."""
         out = Path(out_dir)
-        missing = [f"{n}.parquet" for n in FILES if not (out / f"{n}.parquet").is_file()]
-        if missing or not (out / "run.json").is_file():
-            raise InputError(
-                out,
-                "files",
-                ", ".join(missing or ["run.json"]),
-                "a results folder written by 'flowsim run --out'",
-            )
-        meta = json.loads((out / "run.json").read_text("utf-8"))
-        meta["scenario_yaml"] = (out / "scenario.yaml").read_text("utf-8")
-        tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in FILES}
-        return cls(
-            meta["scenario"],
-            meta["seed"],
-            date.fromisoformat(meta["start_date"]),
-            meta["days"],
-            meta=meta,
-            **tables,
-        )
+        what = "a results folder written by 'flowsim run --out'"
+        meta = read_unit(out, "run.json", what)
+        names = [f"{n}.parquet" for n in FILES]
+        missing = [n for n in (*names, "scenario.yaml") if not (out / n).is_file()]
+        if missing:
+            raise InputError(out, "files", ", ".join(missing) + " missing", what)
+        try:
+            meta["scenario_yaml"] = (out / "scenario.yaml").read_text("utf-8")
+            tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in FILES}
+            return cls(meta["scenario"], meta["seed"], date.fromisoformat(meta["start_date"]),
+                       meta["days"], meta=meta, **tables)
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as err:
+            raise InputError(out, "files", f"{type(err).__name__}: {err}",
+                             f"{what}; this one is damaged (run again)") from None
 
 
-def write_codebook(folder: Path) -> Path:
-    """Write ``codebook.csv`` (every indicator's labels, unit and formula) into ``folder``.
+def write_codebook(path: str | Path) -> None:
+    """Write the codebook (every indicator's labels, unit, direction and formula) to ``path``.
 
-    UTF-8 with a byte-order mark, so that spreadsheet programs show the Chinese labels.
+    CSV in UTF-8 with a byte-order mark, so that spreadsheet programs show the Chinese labels;
+    results folders hold it as ``indicators.CODEBOOK``.
     """
-    table = pd.DataFrame(indicators.codebook())
-    return write_atomically(folder / indicators.CODEBOOK,
-                            lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"))
+    pd.DataFrame(indicators.codebook()).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _tidy(name: str, array: np.ndarray, dates: pd.DatetimeIndex) -> pd.DataFrame:

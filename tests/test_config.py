@@ -123,12 +123,12 @@ BAD = {
     "fewer villages than townships": (
         "county:\n  synthetic:\n    villages: {value: 10}\n",
         "county.synthetic.villages.value = 10",
-        "at least one village per township (townships = 18)",
+        "at least one village per township (18 townships)",
     ),
     "fewer residents than villages": (
         "county:\n  synthetic:\n    population: {value: 250}\n",
         "county.synthetic.population.value = 250",
-        "at least one resident per village (villages = 300)",
+        "at least one resident per village (300 villages)",
     ),
     "bad literal": (
         "benefits:\n  gatekeeping:\n    mode: {value: percent}\n",
