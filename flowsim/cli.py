@@ -21,8 +21,9 @@ from rich.text import Text
 
 from flowsim import experiments, indicators
 from flowsim.api import run as run_scenario
-from flowsim.config import MAX_DAYS, MAX_SEED, load_scenario
+from flowsim.config import MAX_COUNT, MAX_DAYS, MAX_SEED, POPULATION, load_scenario, parse_setting
 from flowsim.errors import InputError
+from flowsim.export import check_targets, export
 from flowsim.files import check_file, check_folder
 from flowsim.formats import number
 from flowsim.labels import text
@@ -79,6 +80,29 @@ ReportFlag = Annotated[
 ]
 
 
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="PATH=VALUE", help=(
+        "Set one scenario parameter, as in a scenario file (repeatable): e.g. --set "
+        "benefits.resident.inpatient.rate.value.township=0.85 or --set "
+        "'benefits.chronic.prescription_days.value={2023-07-01: 60}'. Checked like a file; "
+        "applied to every scenario.")),
+]
+Population = Annotated[
+    int | None,
+    _whole("--population", 1, MAX_COUNT, "Residents of the synthetic county (sets "
+           "county.synthetic.population.value in every scenario)."),
+]
+
+
+def settings_of(settings: list[str] | None, population: int | None) -> dict:
+    """The command line's settings as scenario path → value (``--set``, then ``--population``)."""
+    out = dict(parse_setting(s) for s in settings or [])
+    if population is not None:
+        out[POPULATION] = population
+    return out
+
+
 @app.command()
 def run(
     config: Annotated[
@@ -94,13 +118,16 @@ def run(
         Path | None, typer.Option(help="Folder for daily counters and the run summary (Parquet).")
     ] = None,
     report: ReportFlag = False,
+    settings: SetOption = None,
+    population: Population = None,
 ) -> None:
     """Run one scenario, print its indicators, and optionally write the results."""
     if out is not None:
         check_folder(out, "--out")
     if report:
         check_file((out or Path(".")) / "report.html", "--report")
-    scenario = load_scenario(config)
+    changes = settings_of(settings, population)
+    scenario = experiments.with_settings(load_scenario(config), changes)
     check_run(scenario)  # the county can be read and fits in memory
     n_days = days or scenario.days
     label = f"{scenario.name} ({scenario.file})"
@@ -117,6 +144,7 @@ def run(
         results = run_scenario(
             scenario, days=n_days, seed=seed, on_day=lambda d: progress.update(task, completed=d)
         )
+    results.meta["settings"] = changes
     console.print(indicator_table(results, title=f"{label}, seed {seed}, {n_days} days"))
     for table in settlement_tables(results):
         console.print(table)
@@ -149,6 +177,25 @@ def report_command(
     console.print(f"wrote {write_report(results_dir, output, lang=lang)}")
 
 
+@app.command("export")
+def export_command(
+    results_dir: Annotated[
+        Path, typer.Argument(help="Results folder of 'flowsim compare', 'flowsim experiment' or "
+                             "'flowsim run --out'.")
+    ],
+    xlsx: Annotated[Path | None, typer.Option(help="Excel workbook to write (.xlsx).")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Folder for one CSV file per sheet.")] = None,
+) -> None:
+    """Write spreadsheets of a results folder (Excel and/or CSV).
+
+    Sheets: summary, paired differences, every run's indicators with zh/en labels and units,
+    what each scenario changes from the baseline, the codebook, and what was run.
+    """
+    check_targets(xlsx, csv)
+    written = export(results_dir, xlsx=xlsx, csv=csv)
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
 Workers = Annotated[
     int | None,
     _whole("--workers", 1, 1024, "Worker processes (default: one per core; 1 = in this "
@@ -169,18 +216,22 @@ def compare(
     days: Annotated[
         int | None, _whole("--days", 1, MAX_DAYS, "Days (default: each scenario's 'days').")
     ] = None,
-    replications: Annotated[int, _whole("--replications", 1,
-                                        experiments.MAX_REPLICATIONS, "Seeds per scenario.")] = 1,
+    replications: Annotated[int, _whole(
+        "--replications", 1, experiments.MAX_REPLICATIONS,
+        "Seeds per scenario (3 or more give 95 % intervals).")] = 3,
     seed: Annotated[int, _whole("--seed", 0, MAX_SEED, "First seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Folder for the runs and summary tables.")] = Path(
         "out/compare"),
     workers: Workers = None,
     dask: DaskAddress = None,
     report: ReportFlag = False,
+    settings: SetOption = None,
+    population: Population = None,
 ) -> None:
     """Run scenarios side by side under common random numbers; differences from the first."""
     plan = experiments.compare_plan(configs, days=days, replications=replications,
-                                    first_seed=seed, out=out)
+                                    first_seed=seed, out=out,
+                                    settings=settings_of(settings, population))
     _execute(plan, workers, dask, report)
 
 
@@ -193,12 +244,21 @@ def experiment(
     workers: Workers = None,
     dask: DaskAddress = None,
     report: ReportFlag = False,
+    replications: Annotated[int | None, _whole(
+        "--replications", 1, experiments.MAX_REPLICATIONS,
+        "Seeds per variant (default: the file's 'replications').")] = None,
+    days: Annotated[int | None, _whole(
+        "--days", 1, MAX_DAYS, "Days (default: the file's 'days', else each scenario's).")] = None,
+    settings: SetOption = None,
+    population: Population = None,
 ) -> None:
     """Run an experiment file: scenarios × sweep × counties × replications, with 95 % intervals.
 
     Finished runs are kept in OUT/runs; running the same experiment again skips them.
     """
-    _execute(experiments.load_experiment(file, out=out), workers, dask, report)
+    plan = experiments.load_experiment(file, out=out, replications=replications, days=days,
+                                       settings=settings_of(settings, population))
+    _execute(plan, workers, dask, report)
 
 
 def _execute(plan: experiments.Plan, workers: int | None, dask: str | None,
@@ -229,15 +289,25 @@ def _execute(plan: experiments.Plan, workers: int | None, dask: str | None,
         console.print(table)
     console.print(f"wrote {plan.out}/: " + ", ".join(experiments.SUMMARIES)
                   + (", sensitivity" if results.sensitivity is not None else "")
-                  + " (.parquet), experiment.json and runs/")
+                  + " (.parquet), experiment.json, codebook.csv and runs/")
     if report:
         console.print(f"wrote {write_report(plan.out, plan.out / 'report.html')}")
 
 
-def experiment_tables(results: experiments.ExperimentResults) -> list[Table]:
-    """Tables of an experiment: mean [95 % interval] and paired Δ, and sensitivity indices."""
+MAX_SHOWN_VARIANTS = 12
+"""Most variants printed for a design (a sensitivity design has many; its indices are printed)."""
+
+
+def experiment_tables(results: experiments.ExperimentResults) -> list[Table | Text]:
+    """Tables of an experiment: mean [95 % interval] and paired Δ, and sensitivity indices.
+
+    Every indicator the experiment file asks for is printed; without such a list, the headline
+    indicators, and a last line says how many more are saved and how to see them.
+    """
     meta = results.meta
-    kept = [n for n in indicators.HEADLINE if n in meta["indicators"]] or meta["indicators"]
+    asked = list(meta["indicators"])
+    default = set(asked) == set(indicators.INDICATORS)
+    kept = [n for n in indicators.HEADLINE if n in asked] if default else asked
     county = experiments.PROVINCE if len(meta["counties"]) > 1 else meta["counties"][0]
     s = results.summary[(results.summary.county == county) & results.summary.indicator.isin(kept)]
     d = results.differences[results.differences.county == county]
@@ -271,17 +341,26 @@ def experiment_tables(results: experiments.ExperimentResults) -> list[Table]:
             ind = indicators.INDICATORS[name]
             table.add_row(ind.label_en, ind.label_zh, *(cell(v, name) for v in variants))
         tables.append(table)
-    else:  # variants down, four indicators across per table (only the first four for designs)
-        chunks = [kept[i:i + 4] for i in range(0, len(kept), 4)]
-        for shown in chunks[:1] if meta.get("sensitivity") or meta.get("axes") else chunks:
+    else:  # variants down, four indicators across per table
+        shown_variants = variants[:MAX_SHOWN_VARIANTS]
+        for i in range(0, len(kept), 4):
             table = Table(title=title, title_justify="left")
             table.add_column("variant")
-            for name in shown:
+            for name in kept[i:i + 4]:
                 ind = indicators.INDICATORS[name]
                 table.add_column(f"{ind.label_en}\n{ind.label_zh}", justify="right")
-            for v in variants:
-                table.add_row(v, *(cell(v, name) for name in shown))
+            for v in shown_variants:
+                table.add_row(v, *(cell(v, name) for name in kept[i:i + 4]))
             tables.append(table)
+        if len(variants) > len(shown_variants):
+            tables.append(Text(f"{len(variants) - len(shown_variants)} more variants are not "
+                               f"printed: see {results.path}/summary.parquet, or flowsim "
+                               f"export {results.path} --xlsx FILE"))
+    if default:
+        more = len(asked) - len(kept)
+        tables.append(Text(f"{more} more indicators are saved, not printed: see them with "
+                           f"flowsim export {results.path} --xlsx FILE, or in the report; "
+                           "name them under 'indicators:' in an experiment file to print them"))
     if results.sensitivity is not None and not results.sensitivity.empty:
         sens = results.sensitivity[(results.sensitivity.county == county)
                                    & results.sensitivity.indicator.isin(kept)]

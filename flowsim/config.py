@@ -112,6 +112,8 @@ MAX_VILLAGES = 32767
 """Most villages a county may have: residents store their village row as int16
 (``population.ENCOUNTER_DTYPE``)."""
 
+POPULATION = "county.synthetic.population.value"
+"""Scenario path of a synthetic county's residents (``--population``)."""
 UNDATED = date.min
 """Key under which an undated value is stored: in force from the start of any run."""
 
@@ -493,10 +495,18 @@ class FundSection(Strict):
     contribution: Param[Schemes[Dated[Yuan]]]
 
 
+class Title(Strict):
+    """A scenario's title in both languages (the report shows it beside the scenario's name)."""
+
+    en: str
+    zh: str
+
+
 class Scenario(Strict):
     """A whole scenario: county, population, behaviour and policy."""
 
     name: str
+    title: Title | None = None
     description: str = ""
     extends: str | None = None
     start_date: Day
@@ -534,6 +544,10 @@ class Scenario(Strict):
     def file(self) -> Path | None:
         """The scenario file this was loaded from (None if built in Python)."""
         return self._file
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` ("zh" or "en"), or the name when the scenario has no title."""
+        return self.name if self.title is None else getattr(self.title, lang)
 
     def file_of(self, field: str) -> Path | None:
         """The file that set ``field`` (a dotted path), for error messages."""
@@ -764,6 +778,44 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     return _validate(raw, path, provenance)
 
 
+def parse_setting(setting: str, option: str = "--set") -> tuple[str, Any]:
+    """``PATH=VALUE`` as (dotted path, value).
+
+    The value is read as YAML (``0.85``, ``true``, ``drg``, ``{2023-07-01: 0.85}``), dates left
+    as text for the schema to check.
+
+    Raises:
+        InputError: no ``=``, an empty path, or a value that is not YAML.
+    """
+    path, sep, text = setting.partition("=")
+    path = path.strip()
+    if not sep or not path or " " in path:
+        raise InputError(option, "PATH=VALUE", setting,
+                         "a scenario path, '=' and a value, e.g. "
+                         "benefits.resident.inpatient.rate.value.township=0.85")
+    try:
+        value = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError:
+        raise InputError(option, path, text, "a value written as in a scenario file") from None
+    if value is None:
+        raise InputError(option, path, text, "a value after '='")
+    return path, value
+
+
+def scenario_from_yaml(text: str, file: str | Path | None = None) -> Scenario:
+    """A scenario from its merged YAML (``Scenario.to_yaml``), as saved with results.
+
+    ``file`` is the file it was loaded from, kept for its name (CSV paths, errors).
+    """
+    try:
+        raw = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as err:
+        raise InputError(file, "(YAML)", "(YAML syntax)", f"valid YAML ({err})") from None
+    if not isinstance(raw, dict):
+        raise InputError(file, "(top level)", raw, "a mapping (the sections of a scenario)")
+    return _validate(raw, Path(file) if file else None, {})
+
+
 def _rebase_paths(raw: dict, provenance: dict, path: Path) -> None:
     """Make inherited relative paths (``PATH_FIELDS``) relative to ``path``.
 
@@ -840,6 +892,8 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]
             path, "extends", parent, f"an existing scenario file (looked for {parent_path})"
         )
     base, base_prov = _read_with_extends(parent_path, chain + (path.resolve(),))
+    if "name" in doc and "title" not in doc:  # a scenario of its own: not the parent's title
+        base.pop("title", None)
     return _merge(base, doc), base_prov | provenance
 
 

@@ -49,9 +49,11 @@ from flowsim.api import run as run_scenario
 from flowsim.config import (
     MAX_DAYS,
     MAX_SEED,
+    POPULATION,
     Number,
     Scenario,
     Strict,
+    Title,
     Whole,
     load_model,
     load_scenario,
@@ -68,7 +70,7 @@ from flowsim.files import (
 )
 from flowsim.intervals import group_intervals
 from flowsim.preflight import check_run
-from flowsim.results import Results
+from flowsim.results import Results, write_codebook
 
 RUN_KEYS = ("run_id", "variant", "scenario", "point", "county", "replication", "seed")
 """Columns identifying a run in ``indicators.parquet`` and ``monthly.parquet``."""
@@ -80,6 +82,8 @@ RUNS_FOLDER = "runs"
 """Folder of an experiment's output holding one folder per run, ``runs/<run_id>/``."""
 FULL_RESULTS = "results"
 """Folder of a run's folder holding its full results (``Results.save``) when they are kept."""
+REFERENCE = -1
+"""``point`` of a sweep's or sample's reference variant: its first scenario without the levers."""
 SUMMARIES = ("indicators", "monthly", "summary", "monthly_summary", "differences")
 """Tables ``collect`` always writes as ``<name>.parquet`` (plus ``sensitivity`` for designs)."""
 MAX_REPLICATIONS = 10_000
@@ -102,9 +106,12 @@ class Lever(Strict):
     """A named parameter of a sweep: its grid values or its range, and what it sets.
 
     ``set`` maps scenario paths to arithmetic in the lever names (``"0.9 - gap / 100"``); without
-    it the lever's name is itself the scenario path it sets.
+    it the lever's name is itself the scenario path it sets. ``label`` (``{en: …, zh: …}``) and
+    ``unit`` (text, or ``{en: …, zh: …}``) name it on the report's axes.
     """
 
+    label: Title | None = None
+    unit: Title | str | None = None
     values: list[Number] | None = None
     range: tuple[Number, Number] | None = None
     set: dict[str, Number | str] | None = None
@@ -241,6 +248,8 @@ class Plan:
     scenario_files: list[dict]
     policy_changes: dict[str, list[str]]
     out: Path
+    lever_specs: dict[str, dict] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def baseline(self) -> str:
@@ -266,15 +275,25 @@ class Plan:
             },
             "scenario_files": self.scenario_files,
             "policy_changes": self.policy_changes,
+            "levers": self.lever_specs,
+            "settings": self.settings,
             "runs": len(self.runs),
         }
 
 
-def load_experiment(path: str | Path, *, out: str | Path | None = None) -> Plan:
-    """Read and validate an experiment file and expand it into runs (no simulation yet)."""
+def load_experiment(path: str | Path, *, out: str | Path | None = None,
+                    replications: int | None = None, days: int | None = None,
+                    settings: dict[str, Any] | None = None) -> Plan:
+    """Read and validate an experiment file and expand it into runs (no simulation yet).
+
+    ``replications`` and ``days``, when given, replace the file's; ``settings`` as in ``plan``.
+    """
     path = Path(path)
     spec = load_model(path, ExperimentSpec, "experiment file")
-    return plan(spec, path, out=out)
+    update = {k: v for k, v in (("replications", replications), ("days", days)) if v is not None}
+    if update:
+        spec = spec.model_copy(update=update)
+    return plan(spec, path, out=out, settings=settings)
 
 
 def compare_plan(
@@ -284,6 +303,7 @@ def compare_plan(
     replications: int = 1,
     first_seed: int = 0,
     out: str | Path = "out/compare",
+    settings: dict[str, Any] | None = None,
 ) -> Plan:
     """The plan of ``flowsim compare``: the scenario files side by side, the first as baseline."""
     spec = ExperimentSpec(
@@ -293,7 +313,7 @@ def compare_plan(
         first_seed=first_seed,
         days=days,
     )
-    return plan(spec, None, out=out, kind="compare")
+    return plan(spec, None, out=out, kind="compare", settings=settings)
 
 
 def plan(
@@ -302,8 +322,16 @@ def plan(
     *,
     out: str | Path | None = None,
     kind: Literal["compare", "experiment"] = "experiment",
+    settings: dict[str, Any] | None = None,
 ) -> Plan:
-    """Expand an experiment into runs, validating every scenario first (errors before any run)."""
+    """Expand an experiment into runs, validating every scenario first (errors before any run).
+
+    A sweep or a sample adds its first scenario as it is (``point`` = ``REFERENCE``), first, so
+    that differences are taken from the scenario without the levers, not from a sweep point.
+    ``settings`` (``--set PATH=VALUE`` and ``--population``: scenario path → value) apply to
+    every scenario last.
+    """
+    settings = settings or {}
     here = path.parent if path is not None else Path.cwd()
     base = _load(here, spec.base, path, "base") if spec.base else None
     scenarios = []
@@ -318,34 +346,44 @@ def plan(
         raise InputError(path, "scenarios", names, "distinct scenario names (set 'name:')")
     counties = [(c.name, c) for c in spec.counties] if spec.counties else [(None, None)]
     levers, points = _design(spec)
-    runs, variants, files, changes = [], [], [], {}
+    variants = []  # (variant entry, scenario, sweep overrides)
+    if spec.sweep or spec.sample:  # the first scenario as it is: the reference of differences
+        name, scenario = scenarios[0]
+        variants.append(({"variant": name, "scenario": name, "point": REFERENCE, "params": {}},
+                         scenario, {}))
     for name, scenario in scenarios:
         for p, point in enumerate(points):
             variant = name if len(points) == 1 else f"{name} {_point_label(point, p, spec)}"
-            overrides = _point_overrides(spec, point, path)
-            variants.append({"variant": variant, "scenario": name, "point": p, "params": point})
-            for k, (county_name, entry) in enumerate(counties):
-                config = _override(scenario, overrides, path, "sweep")
-                if entry is not None:
-                    if entry.file:
-                        other = _load(here, entry.file, path, f"counties.{k}.file")
-                        config = config.with_county(other)
-                    config = _override(config, entry.overrides, path, f"counties.{k}.overrides")
-                county = county_name or config.county.name
-                n_days = spec.days or config.days
-                if p == 0 and k == 0:
-                    files.append({"variant": name, "file": str(config.file) if config.file
-                                  else None, "yaml": config.to_yaml()})
-                    changes[name] = [d.isoformat() for d in config.change_dates()]
-                for r in range(spec.replications):
-                    seed = spec.first_seed + r + k * COUNTY_SEED_STRIDE
-                    runs.append(Run(
-                        run_id=_run_id(variant, county, seed, n_days, config),
-                        variant=variant, scenario=name, point=p, params=point, county=county,
-                        replication=r, seed=seed, days=n_days, keep_results=r == 0 and k == 0,
-                        config=config,
-                    ))
-    if len(points) > 1:
+            variants.append(({"variant": variant, "scenario": name, "point": p, "params": point},
+                             scenario, _point_overrides(spec, point, path)))
+    runs, files, changes = [], [], {}
+    for entry, scenario, overrides in variants:
+        for k, (county_name, county) in enumerate(counties):
+            config = _override(scenario, overrides, path, "sweep")
+            if county is not None:
+                if county.file:
+                    other = _load(here, county.file, path, f"counties.{k}.file")
+                    config = config.with_county(other)
+                config = _override(config, county.overrides, path, f"counties.{k}.overrides")
+            config = with_settings(config, settings)
+            n_days = spec.days or config.days
+            name = entry["scenario"]
+            if k == 0 and name not in changes:
+                files.append({"variant": name, "file": str(config.file) if config.file
+                              else None, "yaml": config.to_yaml()})
+                changes[name] = [d.isoformat() for d in config.change_dates()]
+            county_label = county_name or config.county.name
+            for r in range(spec.replications):
+                seed = spec.first_seed + r + k * COUNTY_SEED_STRIDE
+                variant = entry["variant"]
+                runs.append(Run(
+                    run_id=_run_id(variant, county_label, seed, n_days, config),
+                    variant=variant, scenario=name, point=entry["point"],
+                    params=entry["params"], county=county_label, replication=r, seed=seed,
+                    days=n_days, keep_results=r == 0 and k == 0, config=config,
+                ))
+    variants = [entry for entry, _, _ in variants]
+    if len(variants) > len(scenarios):
         changes = {v["variant"]: changes[v["scenario"]] for v in variants}
     _check_counties(runs)
     folder = Path(out) if out is not None else Path(spec.out or f"out/{_slug(spec.name)}")
@@ -364,6 +402,9 @@ def plan(
         scenario_files=files,
         policy_changes=changes,
         out=folder,
+        lever_specs={n: lever.model_dump(mode="json", exclude_none=True)
+                     for n, lever in _levers(spec).items()},
+        settings=dict(settings),
     )
 
 
@@ -385,6 +426,18 @@ def _load(here: Path, file: str | None, path: Path | None, field_: str) -> Scena
     if not target.is_file():
         raise InputError(path, field_, file, f"an existing scenario file (looked for {target})")
     return load_scenario(target)
+
+
+def with_settings(s: Scenario, settings: dict[str, Any]) -> Scenario:
+    """``s`` with the command line's settings (path → value); errors name the option."""
+    if POPULATION in settings and s.county.synthetic is None:
+        raise InputError("--population", "county", s.county.name,
+                         "a scenario with a synthetic county (this one is read from CSV files)")
+    try:
+        return s.with_overrides(settings) if settings else s
+    except InputError as err:
+        option = "--population" if err.field == POPULATION else "--set"
+        raise InputError(option, err.field, err.value, err.allowed) from None
 
 
 def _override(s: Scenario, overrides: dict, path: Path | None, field_: str) -> Scenario:
@@ -438,9 +491,14 @@ def _point_label(point: dict[str, float], p: int, spec: ExperimentSpec) -> str:
     return f"#{p}"
 
 
-def _point_overrides(spec: ExperimentSpec, point: dict[str, float], path: Path | None) -> dict:
-    levers = spec.sweep or (spec.sample.levers if spec.sample else None) or (
+def _levers(spec: ExperimentSpec) -> dict[str, Lever]:
+    """The levers of the experiment's design (sweep, sample or sensitivity), by name."""
+    return spec.sweep or (spec.sample.levers if spec.sample else None) or (
         spec.sensitivity.levers if spec.sensitivity else {})
+
+
+def _point_overrides(spec: ExperimentSpec, point: dict[str, float], path: Path | None) -> dict:
+    levers = _levers(spec)
     overrides = {}
     for name in point:
         sets = levers[name].set or {name: name}
@@ -680,7 +738,8 @@ def collect(plan: Plan) -> ExperimentResults:
     if sens is not None:
         files["sensitivity"] = sens
     write_unit(plan.out, {f"{name}.parquet": partial(frame.to_parquet, index=False)
-                          for name, frame in files.items()}, "experiment.json", plan.meta())
+                          for name, frame in files.items()}
+               | {indicators.CODEBOOK: write_codebook}, "experiment.json", plan.meta())
     return ExperimentResults.load(plan.out)
 
 

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from flowsim.domain import TIERS
-from flowsim.formats import d3, is_fraction, number
+from flowsim.formats import d3, is_fraction, money, money_unit, number
 from flowsim.indicators import HEADLINE, INDICATORS
 from flowsim.labels import text
 
@@ -104,6 +105,31 @@ def _layout(fig: go.Figure, title: str, lang: str, **kw) -> go.Figure:
     return fig
 
 
+TITLE_LINE = 36
+"""Pixels of the title's line, which ``untitled`` gives back to the plot."""
+TOOLBAR = 40
+"""Pixels from the top of a figure below which panel titles stay clear of Plotly's toolbar."""
+
+
+def untitled(fig: go.Figure) -> go.Figure:
+    """``fig`` without its title (the report writes it in HTML, where it wraps).
+
+    The drop-down and the plot move up by the title's line, the figure is as much shorter, but
+    panel titles keep room below the Plotly toolbar (``TOOLBAR`` pixels at the top right).
+    """
+    top = fig.layout.margin.t or 80
+    bottom = 80 if fig.layout.margin.b is None else fig.layout.margin.b
+    panel_lines = max([a.text.count("<br>") + 1 for a in fig.layout.annotations
+                       if a.yref == "paper" and a.yanchor == "bottom" and a.text] or [0])
+    new_top = max(top - TITLE_LINE, 24, TOOLBAR + 20 * panel_lines if panel_lines else 0)
+    height = (fig.layout.height or 450) - top + new_top
+    fig.update_layout(title_text="", height=height, margin={"t": new_top})
+    plot = max(height - new_top - bottom, 1)
+    for menu in fig.layout.updatemenus:
+        menu.update(y=1 + (new_top - (MENU_TOP - TITLE_LINE)) / plot)
+    return fig
+
+
 def _variant_menu(fig: go.Figure, groups: list[tuple[str, list[int]]], n_traces: int,
                   extra: Sequence[dict] | None = None, *, top: int = 100) -> None:
     """A drop-down showing one group of traces at a time (the first group is shown).
@@ -136,7 +162,8 @@ def _sankey_per_variant(table: pd.DataFrame, labels: list[str], colours: list[st
         d = table[(table.variant == v) & (table.value > 0)]
         fig.add_trace(go.Sankey(
             node={"label": labels, "color": colours, "pad": 18,
-                  "hovertemplate": f"%{{label}}: %{{value:,.0f}} {unit}<extra></extra>"},
+                  "hovertemplate": f"%{{label}}: %{{value:{kw.get('valueformat', ',.0f')}}} {unit}"
+                             "<extra></extra>"},
             link={"value": d.value.to_numpy(float), **links(d)}, **kw))
         groups.append((esc(v), [len(fig.data) - 1]))
     _variant_menu(fig, groups, len(fig.data))
@@ -199,78 +226,26 @@ def _break(label: str, lang: str, width: float, size: float) -> str:
     return "<br>".join(html.escape(line, quote=False) for line in lines if line)
 
 
-TABLE_WIDTH = 1100
-"""Width in pixels the headline table is laid out for (the report's figures are ≤ 1150 wide)."""
-
-
-def headline(table: pd.DataFrame, lang: str) -> go.Figure:
-    """Headline indicators as a table: one column per variant, mean [95 % interval] when known.
-
-    Column widths follow their longest text; when the columns do not fit, long indicator names
-    and units wrap onto a second line (names are never shortened).
-
-    Args:
-        table: variant, indicator, mean, ci_low, ci_high (ci NaN for a single run).
-        lang: "zh" or "en".
-    """
-    variants = list(dict.fromkeys(table.variant))
-    names = [n for n in HEADLINE if n in set(table.indicator)]
-    labels = [indicator_label(n, lang) for n in names]
-    units = [_unit_label(n, lang) for n in names]
-    by = table.set_index(["variant", "indicator"])
-    values = []
-    for v in variants:
-        col = []
-        for n in names:
-            if (v, n) not in by.index:
-                col.append("")
-                continue
-            row = by.loc[(v, n)]
-            col.append(number(row["mean"], _unit(n), lang, interval=(row.ci_low, row.ci_high),
-                              sep="<br>"))
-        values.append(col)
-    header = [text("word.indicator", lang), text("word.unit", lang), *(esc(v) for v in variants)]
-
-    def need(texts: list[str], size: float = 13) -> float:
-        return max([_text_px(line, size) for t in texts for line in _lines(t)] or [0]) + 18
-
-    value_px = [max(need(col), min(need([h], 12), 220)) for col, h in
-                zip(values, header[2:], strict=True)]
-    label_px, unit_px = need(labels + [header[0]]), need(units + [header[1]])
-    spare = TABLE_WIDTH - sum(value_px)
-    if label_px + unit_px > spare:  # wrap names and units onto two lines, as wide as needed
-        label_px = max(need([header[0]]), min(label_px, max(spare - unit_px, 0.55 * label_px)))
-        labels = [_wrap(t, lang, label_px - 18) for t in labels]
-        label_px = need(labels)
-        unit_px = max(need([header[1]]), min(unit_px, max(spare - label_px, 0.55 * unit_px)))
-        units = [_wrap(t, lang, unit_px - 18) for t in units]
-        unit_px = need(units)
-    lines = [max(len(_lines(col[i])) for col in (labels, units, *values))
-             for i in range(len(names))]
-    fig = go.Figure(go.Table(header={"values": header, "align": "left", "height": 40,
-                                     "fill": {"color": "#e8eef7"}},
-                             cells={"values": [labels, units, *values], "align": "left",
-                                    "height": 28, "font": {"size": 13}},
-                             columnwidth=[label_px, unit_px, *value_px]))
-    title = text("figure.headline", lang)
-    rows = sum(12 + 16 * n + 4 for n in lines)  # a cell grows by a line per <br>
-    return _layout(fig, title, lang, height=150 + rows,
-                   margin={"l": 20, "r": 20, "t": 70, "b": 20})
-
-
 def differences(table: pd.DataFrame, lang: str) -> go.Figure:
     """Each variant minus the baseline, paired over seeds, with 95 % intervals (one panel each).
+
+    Two panels a row, the variants named once at the left of each row, so that the figure reads
+    at 800 pixels as at 1,400.
 
     Args:
         table: variant, baseline, indicator, n_pairs, diff_mean, diff_ci_low, diff_ci_high.
         lang: "zh" or "en".
     """
-    names = [n for n in HEADLINE if n in set(table.indicator)]
-    cols = 3
+    drawn = table[table.diff_mean.notna()]
+    names = [n for n in HEADLINE if n in set(drawn.indicator)]  # none for an undefined one
+    cols = 2
     rows = max(1, math.ceil(len(names) / cols))
-    titles = [_wrap(indicator_label(n, lang), lang, 230, 14) for n in names]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        horizontal_spacing=0.12, vertical_spacing=0.6 / rows)
+    titles = [_wrap(indicator_label(n, lang), lang, 250, 13) for n in names]
+    n_variants = table.variant.nunique()
+    panel = 60 + 26 * n_variants
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True,
+                        horizontal_spacing=0.08, vertical_spacing=min(0.6 / rows, 90 / (
+                            rows * panel + 90)))
     for k, name in enumerate(names):
         unit = _unit(name)
         scale = 100.0 if is_fraction(unit) else 1.0
@@ -287,19 +262,44 @@ def differences(table: pd.DataFrame, lang: str) -> go.Figure:
         ]
         mean, lo, hi = (d[c].to_numpy(float) * scale
                         for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
+        row, col = k // cols + 1, k % cols + 1
         fig.add_trace(go.Scatter(
             x=mean, y=[esc(v) for v in d.variant], mode="markers",
             error_x={"type": "data", "symmetric": False, "array": np.nan_to_num(hi - mean),
                      "arrayminus": np.nan_to_num(mean - lo)},
             marker={"size": 9, "color": "#1f77b4"}, hovertext=hover, hoverinfo="text",
-            showlegend=False), row=k // cols + 1, col=k % cols + 1)
-        fig.add_vline(x=0, line={"color": "grey", "dash": "dot"}, row=k // cols + 1,
-                      col=k % cols + 1)
-        fig.update_xaxes(title_text=shown, title_font={"size": 10}, row=k // cols + 1,
-                         col=k % cols + 1)
+            showlegend=False), row=row, col=col)
+        fig.add_vline(x=0, line={"color": "grey", "dash": "dot"}, row=row, col=col)
+        fig.update_xaxes(title_text=shown, title_font={"size": 10}, nticks=5, row=row, col=col)
+    fig.update_yaxes(automargin=True, autorange="reversed")
     base = esc(table.baseline.iloc[0]) if len(table) else ""
     title = text("figure.differences", lang, baseline=base)
-    return _layout(fig, title, lang, height=120 + 230 * rows)
+    return _layout(fig, title, lang, height=100 + (panel + 90) * rows,
+                   margin={"l": 10, "r": 20, "t": 80, "b": 40})
+
+
+MONTH_LABELS = 9
+"""Most month labels on a time axis (one every k months beyond), so they never crowd."""
+
+
+def month_ticks(months: pd.Series) -> str:
+    """The ``dtick`` of a monthly axis: every month, or every k months for long runs."""
+    n = pd.to_datetime(months).dt.to_period("M").nunique() if len(months) else 1
+    return f"M{max(1, math.ceil(n / MONTH_LABELS))}"
+
+
+MAX_BANDS = 4
+"""Most variants whose interval bands the monthly figure shades (more merge into one mass)."""
+
+
+def variant_colours(n: int) -> list[str]:
+    """``n`` distinct colours: the palette for a few variants, Viridis in order for more.
+
+    Sweep points then read in order, dark to light.
+    """
+    if n <= 6:
+        return list(_PALETTE[:n])
+    return sample_colorscale("Viridis", [k / (n - 1) * 0.9 for k in range(n)])
 
 
 def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str) -> go.Figure:
@@ -312,6 +312,7 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
     """
     names = [n for n in HEADLINE if n in set(table.indicator)]
     variants = list(dict.fromkeys(table.variant))
+    colours = variant_colours(len(variants))
     fig = go.Figure()
     groups, extra = [], []
     for name in names:
@@ -320,8 +321,8 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
         idx = []
         for k, v in enumerate(variants):
             d = table[(table.indicator == name) & (table.variant == v)].sort_values("month")
-            colour = _PALETTE[k % len(_PALETTE)]
-            if d.ci_low.notna().any():
+            colour = colours[k]
+            if d.ci_low.notna().any() and len(variants) <= MAX_BANDS:
                 idx.append(len(fig.data))
                 fig.add_trace(go.Scatter(
                     x=[*d.month, *d.month[::-1]], y=[*d.ci_high, *d.ci_low[::-1]],
@@ -368,11 +369,12 @@ def monthly(table: pd.DataFrame, policy_changes: dict[str, list[str]], lang: str
         fig.add_vline(x=pd.Timestamp(d).timestamp() * 1000, line={"color": "grey", "dash": "dash"},
                       annotation={"text": note, "textangle": -90, "font": {"size": 10}},
                       annotation_position="top left")
+    fig.update_yaxes(ticklabelstandoff=6)
     return _layout(fig, text("figure.monthly", lang), lang, height=480,
-                   xaxis_title=text("word.month", lang),
+                   xaxis={"tickformat": "%Y-%m", "dtick": month_ticks(table.month)},
                    yaxis={"title": extra[0]["yaxis.title.text"] if extra else "",
                           "tickformat": ".1%" if is_fraction(first_unit) else ",.4~g"},
-                   legend={"orientation": "h", "y": -0.2})
+                   legend={"orientation": "h", "y": -0.18, "yanchor": "top"})
 
 
 def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -415,7 +417,9 @@ def tiers(table: pd.DataFrame, lang: str) -> go.Figure:
                     row=row, col=1)
         groups.append((esc(v), idx))
     _variant_menu(fig, groups, len(fig.data), top=120)
-    fig.update_yaxes(title_text=text("word.per_day", lang), tickformat=",.4~g")
+    fig.update_yaxes(title_text=text("word.per_day", lang), tickformat=",.4~g",
+                     ticklabelstandoff=6)
+    fig.update_xaxes(tickformat="%Y-%m", dtick=month_ticks(table.month))
     return _layout(fig, text("figure.tiers", lang), lang, barmode="stack", height=620)
 
 
@@ -431,18 +435,19 @@ def fund_flow(table: pd.DataFrame, lang: str) -> go.Figure:
                                                           for t in TIERS]
     colours = ["#9467bd", "#ff7f0e", "#8c564b"] + [TIER_COLOURS[t] for t in TIERS]
     link_colours = ["rgba(148,103,189,0.4)", "rgba(255,127,14,0.4)", "rgba(140,86,75,0.4)"]
-    yuan = text("word.yuan", lang)
+    divisor, yuan = money_unit(_size(table.groupby("variant").value.sum()), lang)
+    table = table.assign(value=table.value / divisor)
 
     def links(d: pd.DataFrame) -> dict:
         return {"source": [payers.index(p) for p in d.payer],
                 "target": [len(payers) + TIERS.index(t) for t in d.tier],
                 "color": [link_colours[payers.index(p)] for p in d.payer],
-                "hovertemplate": f"%{{source.label}} → %{{target.label}}: %{{value:,.0f}} "
+                "hovertemplate": f"%{{source.label}} → %{{target.label}}: %{{value:,.1f}} "
                                  f"{yuan}<extra></extra>"}
 
     fig = _sankey_per_variant(table, labels, colours, links, yuan,
-                              valueformat=",.0f", valuesuffix=f" {yuan}")
-    return _layout(fig, text("figure.fund_flow", lang), lang, height=480)
+                              valueformat=",.1f", valuesuffix=f" {yuan}")
+    return _layout(fig, text("figure.fund_flow", lang, unit=yuan), lang, height=480)
 
 
 def referrals(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -498,8 +503,8 @@ def facility_map(table: pd.DataFrame, lang: str) -> go.Figure:
                 f"{text('word.visits', lang)}: {r.visits:,.0f}<br>"
                 f"{text('word.admissions', lang)}: {r.admissions:,.0f}<br>"
                 f"{text('word.beds', lang)}: {'—' if r.beds >= 1e8 else f'{r.beds:,.0f}'}<br>"
-                f"{text('word.bill', lang)}: {r.bill:,.0f} {text('word.yuan', lang)}<br>"
-                f"{text('word.fund', lang)}: {r.fund:,.0f} {text('word.yuan', lang)}<br>"
+                f"{text('word.bill', lang)}: {money(r.bill, lang)}<br>"
+                f"{text('word.fund', lang)}: {money(r.fund, lang)}<br>"
                 f"({r.x_km:.1f}, {r.y_km:.1f}) km"
                 for r in f.itertuples(index=False)
             ]
@@ -534,29 +539,40 @@ def _links(d: pd.DataFrame, col: str) -> list[float | None]:
 
 
 def settlement(table: pd.DataFrame, lang: str) -> go.Figure:
-    """The 医共体 year-end settlement by year: budget and spending; how the balance was shared.
+    """The 医共体 year-end settlement by year in 万元 (zh) or million yuan (en); a menu per variant.
 
-    Left: budget and spending. Right: surplus kept, overrun borne and the fund's payment.
+    Top: budget and spending. Bottom: how the balance was settled: the surplus the 医共体 kept
+    (+), the overrun it bore (−), and what the fund paid it at settlement (+) or took back (−).
 
     Args:
         table: variant, year, days, budget, spent, community_kept, community_bears, fund_extra.
         lang: "zh" or "en".
     """
-    several = table.variant.nunique() > 1
-    x = ([[esc(v) for v in table.variant], [str(y) for y in table.year]] if several
-         else [str(y) for y in table.year])
-    yuan = text("word.yuan", lang)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
-        text("figure.settlement_spending", lang), text("figure.settlement_shared", lang)))
-    for k, col in enumerate(SETTLEMENT_BARS):
-        label = text(f"settlement.{col}", lang)
-        fig.add_trace(go.Bar(
-            x=x, y=table[col], name=label, customdata=table.days, marker_color=_PALETTE[k],
-            hovertemplate=f"{label}: %{{y:,.0f}} {yuan}<br>%{{x}} (%{{customdata}} "
-                          f"{text('word.days', lang)})<extra></extra>"),
-            row=1, col=1 if col in ("budget", "spent") else 2)
-    fig.update_yaxes(title_text=yuan, tickformat=",.0f")
-    return _layout(fig, text("figure.settlement", lang), lang, barmode="group", height=460)
+    divisor, unit = money_unit(_size(table[list(SETTLEMENT_BARS)].stack()), lang)
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.16, subplot_titles=(
+        text("figure.settlement_spending", lang, unit=unit),
+        text("figure.settlement_shared", lang, unit=unit)))
+    groups = []
+    for v in dict.fromkeys(table.variant):
+        d = table[table.variant == v].sort_values("year")
+        idx = []
+        for k, col in enumerate(SETTLEMENT_BARS):
+            label = text(f"settlement.{col}", lang)
+            sign = -1.0 if col == "community_bears" else 1.0
+            idx.append(len(fig.data))
+            fig.add_trace(go.Bar(
+                x=[str(y) for y in d.year], y=sign * d[col] / divisor, name=label,
+                customdata=d.days, marker_color=_PALETTE[k], legendgroup=col,
+                hovertemplate=f"{label}: %{{y:,.1f}} {unit}<br>%{{x}} (%{{customdata}} "
+                              f"{text('word.days', lang)})<extra></extra>"),
+                row=1 if col in ("budget", "spent") else 2, col=1)
+        groups.append((esc(v), idx))
+    _variant_menu(fig, groups, len(fig.data))
+    fig.update_yaxes(title_text=unit, tickformat=",.4~g", automargin=True)
+    fig.add_hline(y=0, line={"color": "grey", "width": 1}, row=2, col=1)
+    return _layout(fig, text("figure.settlement", lang), lang, barmode="group", height=620,
+                   legend={"orientation": "h", "y": -0.08, "yanchor": "top"},
+                   margin={"b": 110})
 
 
 def equity(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -566,17 +582,20 @@ def equity(table: pd.DataFrame, lang: str) -> go.Figure:
         table: variant, quintile (1–5), measure ("oop" | "catastrophic"), mean, ci_low, ci_high.
         lang: "zh" or "en".
     """
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=[text("word.oop", lang), text("word.catastrophic", lang)])
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=[
+        _wrap(text("word.oop", lang), lang, 240, 14),
+        _wrap(text("word.catastrophic", lang), lang, 240, 14)])
     units = {"oop": "yuan per person-year", "catastrophic": "fraction of residents per year"}
-    for k, v in enumerate(dict.fromkeys(table.variant)):
+    variants = list(dict.fromkeys(table.variant))
+    colours = variant_colours(len(variants))
+    for k, v in enumerate(variants):
         for col, (measure, unit) in enumerate(units.items(), start=1):
             d = table[(table.variant == v) & (table.measure == measure)].sort_values("quintile")
             f = d3(unit, _size(table[table.measure == measure]["mean"]))
             has_ci = d.ci_low.notna().any()
             fig.add_trace(go.Bar(
                 x=[f"Q{q}" for q in d.quintile], y=d["mean"], name=esc(v), legendgroup=str(k),
-                showlegend=col == 1, marker_color=_PALETTE[k % len(_PALETTE)],
+                showlegend=col == 1, marker_color=colours[k],
                 error_y={"type": "data", "symmetric": False,
                          "array": (d.ci_high - d["mean"]).to_numpy(float),
                          "arrayminus": (d["mean"] - d.ci_low).to_numpy(float)} if has_ci else None,
@@ -592,50 +611,89 @@ def equity(table: pd.DataFrame, lang: str) -> go.Figure:
     return _layout(fig, text("figure.equity", lang), lang, barmode="group", height=440)
 
 
-def dose_response(table: pd.DataFrame, axes: list[str], lang: str) -> go.Figure:
-    """Indicator against the first sweep axis, one line per value of the others; a drop-down.
+def lever_label(name: str, levers: dict[str, dict], lang: str) -> str:
+    """A sweep lever in words: its ``label`` in ``lang`` with its unit, else its name."""
+    spec = levers.get(name) or {}
+    label = (spec.get("label") or {}).get(lang) or name
+    unit = spec.get("unit")
+    unit = unit.get(lang) if isinstance(unit, dict) else unit
+    return esc(f"{label} ({unit})" if unit else label)
+
+
+def _tick_format(values: np.ndarray) -> str:
+    """A d3 format whose ticks over ``values`` differ: enough decimals for a fifth of the span."""
+    finite = values[np.isfinite(values)]
+    span = float(finite.max() - finite.min()) if len(finite) else 0.0
+    places = 0 if span <= 0 else int(min(max(-math.floor(math.log10(span / 5)), 0), 4))
+    return f",.{places}f"
+
+
+def dose_response(table: pd.DataFrame, axes: list[str], lang: str, *,
+                  levers: dict[str, dict] | None = None) -> go.Figure:
+    """Paired difference from the baseline against the first sweep axis; a menu per indicator.
+
+    One line per value of any other lever. The baseline (the scenario without the levers) is
+    the zero line; error bars are the 95 % intervals of the differences, paired over seeds.
+    Fractions are in percentage points.
 
     Args:
-        table: summary rows: variant, <axis columns>, indicator, mean, ci_low, ci_high, n.
-        axes: sweep axis names (dotted scenario paths), the first on the x axis.
+        table: paired differences: variant, <axis columns>, indicator, diff_mean, diff_ci_low,
+            diff_ci_high, n_pairs, baseline.
+        axes: sweep axis names, the first on the x axis.
         lang: "zh" or "en".
+        levers: lever name → {label: {en, zh}, unit} (the experiment file's levers).
     """
+    levers = levers or {}
     x_axis, others = axes[0], axes[1:]
     names = [n for n in HEADLINE if n in set(table.indicator)]
+    x_label = lever_label(x_axis, levers, lang)
     fig = go.Figure()
     groups, extra = [], []
     for name in names:
         unit = _unit(name)
+        scale = 100.0 if is_fraction(unit) else 1.0
+        shown = text("word.percentage_points" if is_fraction(unit) else f"unit.{unit}", lang)
         d = table[table.indicator == name]
-        f = d3(unit, _size(d["mean"]))
+        values = d[["diff_mean", "diff_ci_low", "diff_ci_high"]].to_numpy(float) * scale
+        f = _tick_format(values.ravel())
         idx = []
         lines = d.groupby(others, sort=True) if others else [((), d)]
         for k, (key, g) in enumerate(lines):
             key = key if isinstance(key, tuple) else (key,)
-            label = ", ".join(f"{esc(a)} = {b:g}" for a, b in zip(others, key, strict=True))
+            label = ", ".join(f"{lever_label(a, levers, lang)} = {b:g}"
+                              for a, b in zip(others, key, strict=True))
             g = g.sort_values(x_axis)
+            mean, lo, hi = (g[c].to_numpy(float) * scale
+                            for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
             idx.append(len(fig.data))
             fig.add_trace(go.Scatter(
-                x=g[x_axis], y=g["mean"], mode="lines+markers", name=label or esc(x_axis),
-                line={"color": _PALETTE[k % len(_PALETTE)]},
-                error_y={"type": "data", "symmetric": False,
-                         "array": (g.ci_high - g["mean"]).to_numpy(float),
-                         "arrayminus": (g["mean"] - g.ci_low).to_numpy(float)},
-                customdata=np.stack([g.ci_low, g.ci_high, g.n], axis=1),
-                hovertemplate=f"{esc(x_axis)} = %{{x}}" + (f"<br>{label}" if label else "")
-                              + f"<br>{indicator_label(name, lang)}: %{{y:{f}}} "
-                                f"({_unit_label(name, lang)})<br>{text('word.interval', lang)}: "
-                                f"[%{{customdata[0]:{f}}}, %{{customdata[1]:{f}}}], "
-                                f"n = %{{customdata[2]}} {text('word.runs', lang)}<extra></extra>"))
+                x=g[x_axis], y=mean, mode="lines+markers", name=label or x_label,
+                showlegend=bool(others), line={"color": _PALETTE[k % len(_PALETTE)]},
+                error_y={"type": "data", "symmetric": False, "array": np.nan_to_num(hi - mean),
+                         "arrayminus": np.nan_to_num(mean - lo)},
+                customdata=np.stack([lo, hi, g.n_pairs], axis=1),
+                hovertemplate=f"{x_label} = %{{x:g}}" + (f"<br>{label}" if label else "")
+                              + f"<br>Δ {indicator_label(name, lang)}: %{{y:+{f[1:]}}} {shown}"
+                              f"<br>{text('word.interval', lang)}: [%{{customdata[0]:{f}}}, "
+                              f"%{{customdata[1]:{f}}}], n = %{{customdata[2]}} "
+                              f"{text('word.pairs', lang)}<extra></extra>"))
         label = indicator_label(name, lang)
         groups.append((label, idx))
-        extra.append({"yaxis.title.text": f"{label} ({_unit_label(name, lang)})",
-                      "yaxis.tickformat": ".0%" if is_fraction(unit) else ",.4~g"})
+        extra.append({"yaxis.title.text": _wrap(f"Δ {label} ({shown})", lang, 300, 12),
+                      "yaxis.tickformat": f})
     _variant_menu(fig, groups, len(fig.data), extra)
-    return _layout(fig, text("figure.dose_response", lang), lang, height=480,
-                   xaxis_title=esc(x_axis),
+    base = esc(table.baseline.iloc[0]) if len(table) else ""
+    fig.add_hline(y=0, line={"color": "grey", "dash": "dot"},
+                  annotation={"text": text("word.baseline_line", lang, baseline=base),
+                              "font": {"size": 11}}, annotation_position="bottom right")
+    values = sorted(table[x_axis].dropna().unique()) if len(table) else []
+    return _layout(fig, text("figure.dose_response", lang, baseline=base), lang, height=480,
+                   xaxis={"title": x_label, "tickvals": values if len(values) <= 12 else None,
+                          "tickformat": _tick_format(np.asarray(values, float))},
                    yaxis={"title": extra[0]["yaxis.title.text"] if extra else "",
-                          "tickformat": extra[0]["yaxis.tickformat"] if extra else None})
+                          "tickformat": extra[0]["yaxis.tickformat"] if extra else None,
+                          "automargin": True},
+                   legend={"orientation": "h", "y": -0.15, "yanchor": "top"})
 
 
 def sensitivity(table: pd.DataFrame, lang: str) -> go.Figure:
@@ -758,7 +816,7 @@ def equity_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 RUN_TABLES: dict[str, Callable[[Results], pd.DataFrame]] = {
-    "headline": run_headline,
+    "headline": run_headline,  # the report's HTML table of levels
     "monthly": run_monthly,
     "tiers": run_tiers,
     "fund_flow": run_fund_flow,
@@ -772,17 +830,16 @@ RUN_TABLES: dict[str, Callable[[Results], pd.DataFrame]] = {
 
 def draw(kind: str, data: pd.DataFrame, lang: str, *,
          policy_changes: dict[str, list[str]] | None = None,
-         axes: list[str] | None = None) -> go.Figure:
-    """The figure of ``kind`` from its tidy data."""
+         axes: list[str] | None = None, levers: dict[str, dict] | None = None) -> go.Figure:
+    """The figure of ``kind`` from its tidy data (``levers``: the sweep's, for its axis)."""
     if kind == "monthly":
         return monthly(data, policy_changes or {}, lang)
     if kind == "dose_response":
-        return dose_response(data, axes or [], lang)
+        return dose_response(data, axes or [], lang, levers=levers)
     return FIGURES[kind](data, lang)
 
 
 FIGURES: dict[str, Callable[[pd.DataFrame, str], go.Figure]] = {
-    "headline": headline,
     "differences": differences,
     "tiers": tiers,
     "fund_flow": fund_flow,

@@ -60,12 +60,41 @@ def number(value: float, unit: str = "", lang: str = "en", *,
         scale, suffix = 1.0, ""
 
     def shown(v: float, signed: bool = False) -> str:
-        return f"{scale * v:{'+' if signed else ''},.{places}f}"
+        v = scale * v
+        if round(v, places) == 0:  # no "-0.000" from rounding noise
+            v = 0.0
+        return f"{v:{'+' if signed and v else ''},.{places}f}"
 
     out = shown(value, sign) + suffix
     if ends:
         out += f"{sep}[{shown(ends[0])}, {shown(ends[1])}]"
     return out
+
+
+MONEY_SCALES = {"zh": (("money.large", 1e8, 1e9), ("money.medium", 1e4, 1e5)),
+                "en": (("money.large", 1e6, 1e7), ("money.medium", 1e3, 1e4))}
+"""Per language: (label key, divisor, smallest size shown so) of large amounts of money: 亿元 and
+万元 on the Chinese page, million and thousand yuan on the English."""
+
+
+def money_unit(size: float, lang: str) -> tuple[float, str]:
+    """(divisor, unit words) for amounts up to ``size`` yuan: 万元/亿元 or thousand/million yuan."""
+    for key, divisor, smallest in MONEY_SCALES[lang]:
+        if abs(size) >= smallest:
+            return divisor, text(key, lang)
+    return 1.0, text("word.yuan", lang)
+
+
+def money(value: float, lang: str, *, size: float | None = None, sign: bool = False) -> str:
+    """``value`` yuan in the unit ``money_unit`` picks for ``size`` (default: the value itself).
+
+    ``money(3.2e8, "zh")`` is "32,000 万元" and ``money(3.2e8, "en")`` "320 million yuan".
+    """
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    divisor, unit = money_unit(value if size is None else size, lang)
+    shown = value / divisor
+    return f"{shown:{'+' if sign else ''},.{decimals(shown)}f} {unit}"
 
 
 def d3(unit: str, size: float) -> str:

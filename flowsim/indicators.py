@@ -23,6 +23,7 @@ from flowsim.domain import (
     Direction,
     Payer,
     Scheme,
+    Service,
     Tier,
 )
 from flowsim.labels import TEXT
@@ -82,15 +83,34 @@ class Window:
         return self.money[Payer.PATIENT]
 
 
+BETTER = ("higher", "lower")
+"""Which way an indicator is better, when it has one."""
+CONCERNS = ("patients", "fund", "goal")
+"""For whom the direction holds: patients, the insurance fund, or the 分级诊疗 goal the seed
+documents set (grassroots and in-county shares)."""
+
+
 @dataclass(frozen=True)
 class Indicator:
-    """One named indicator: labels, unit and the function computing it from a ``Window``."""
+    """One named indicator: labels, unit and the function computing it from a ``Window``.
+
+    ``better`` ("higher" | "lower" | None) is the direction that is better for ``concerns``
+    ("patients" | "fund" | "goal"); the report's decision summary reads both.
+    """
 
     name: str
     label_en: str
     label_zh: str
     unit: str
     compute: Callable[[Window], float]
+    better: str | None = None
+    concerns: str | None = None
+
+    def verdict(self, change: float) -> str | None:
+        """"better" or "worse" for a change of ``change`` (None: no direction, or no change)."""
+        if self.better is None or not change or change != change:
+            return None
+        return "better" if (change > 0) == (self.better == "higher") else "worse"
 
     @property
     def formula(self) -> str:
@@ -105,9 +125,14 @@ class Indicator:
 INDICATORS: dict[str, Indicator] = {}
 
 
-def _indicator(name: str, label_en: str, label_zh: str, unit: str):
+def _indicator(name: str, label_en: str, label_zh: str, unit: str, *,
+               better: str | None = None, concerns: str | None = None):
+    if (better is None) != (concerns is None) or better not in (None, *BETTER) or (
+            concerns not in (None, *CONCERNS)):
+        raise ValueError(f"{name}: better in {BETTER} and concerns in {CONCERNS}, or neither")
+
     def register(fn: Callable[[Window], float]) -> Callable[[Window], float]:
-        INDICATORS[name] = Indicator(name, label_en, label_zh, unit, fn)
+        INDICATORS[name] = Indicator(name, label_en, label_zh, unit, fn, better, concerns)
         return fn
 
     return register
@@ -117,13 +142,15 @@ def _ratio(a: float, b: float) -> float:
     return float(a / b) if b else float("nan")
 
 
-@_indicator("grassroots_visit_share", "grassroots visit share", "基层就诊率", "fraction")
+@_indicator("grassroots_visit_share", "grassroots visit share", "基层就诊率", "fraction",
+            better="higher", concerns="goal")
 def grassroots_visit_share(w: Window) -> float:
     """Outpatient visits at village clinics and township centres / all outpatient visits."""
     return _ratio(w.visits[:, GRASSROOTS].sum(), w.visits.sum())
 
 
-@_indicator("first_contact_share", "first-contact rate at the grassroots", "基层首诊率", "fraction")
+@_indicator("first_contact_share", "first-contact rate at the grassroots", "基层首诊率", "fraction",
+            better="higher", concerns="goal")
 def first_contact_share(w: Window) -> float:
     """Episodes first seen at a village clinic or township centre / episodes that sought care.
 
@@ -144,7 +171,7 @@ def gatekeeping_referrals_per_1000(w: Window) -> float:
 
 
 @_indicator("bypass_share", "care at gatekept tiers without a referral", "未经转诊越级就诊比例",
-            "fraction")
+            "fraction", better="lower", concerns="goal")
 def bypass_share(w: Window) -> float:
     """Unreferred care at gatekept tiers / (that + grassroots referral visits).
 
@@ -154,27 +181,30 @@ def bypass_share(w: Window) -> float:
     return _ratio(w.bypass.sum(), w.bypass.sum() + w.gatekeeping_referrals.sum())
 
 
-@_indicator("in_county_visit_rate", "in-county visit rate", "县域内就诊率（门诊）", "fraction")
+@_indicator("in_county_visit_rate", "in-county visit rate", "县域内就诊率（门诊）", "fraction",
+            better="higher", concerns="goal")
 def in_county_visit_rate(w: Window) -> float:
     """Outpatient visits inside the county / all outpatient visits."""
     return _ratio(w.visits[:, IN_COUNTY].sum(), w.visits.sum())
 
 
-@_indicator("in_county_admission_rate", "in-county admission rate", "县域内住院率", "fraction")
+@_indicator("in_county_admission_rate", "in-county admission rate", "县域内住院率", "fraction",
+            better="higher", concerns="goal")
 def in_county_admission_rate(w: Window) -> float:
     """Admissions inside the county / all admissions."""
     return _ratio(w.admissions[IN_COUNTY].sum(), w.admissions.sum())
 
 
-@_indicator("grassroots_admission_share", "grassroots admission share", "基层住院占比", "fraction")
+@_indicator("grassroots_admission_share", "grassroots admission share", "基层住院占比", "fraction",
+            better="higher", concerns="goal")
 def grassroots_admission_share(w: Window) -> float:
     """Admissions at township centres (village clinics have no beds) / all admissions."""
     return _ratio(w.admissions[GRASSROOTS].sum(), w.admissions.sum())
 
 
 @_indicator(
-    "in_county_fund_share", "in-county share of fund spending", "县域内基金支出比例", "fraction"
-)
+    "in_county_fund_share", "in-county share of fund spending", "县域内基金支出比例", "fraction",
+    better="higher", concerns="goal")
 def in_county_fund_share(w: Window) -> float:
     """Fund payments to in-county facilities / all fund payments (鲁医保发〔2024〕39号 二(四))."""
     return _ratio(w.fund[:, IN_COUNTY].sum(), w.fund.sum())
@@ -184,16 +214,15 @@ def in_county_fund_share(w: Window) -> float:
     "grassroots_fund_share",
     "grassroots share of in-county fund spending",
     "县域内基层医疗卫生机构医保基金支出占比",
-    "fraction",
-)
+    "fraction", better="higher", concerns="goal")
 def grassroots_fund_share(w: Window) -> float:
     """Fund payments to village clinics and township centres / fund payments inside the county."""
     return _ratio(w.fund[:, GRASSROOTS].sum(), w.fund[:, IN_COUNTY].sum())
 
 
 @_indicator(
-    "effective_reimbursement_ratio", "effective reimbursement ratio", "实际报销比例", "fraction"
-)
+    "effective_reimbursement_ratio", "effective reimbursement ratio", "实际报销比例", "fraction",
+    better="higher", concerns="patients")
 def effective_reimbursement_ratio(w: Window) -> float:
     """Fund's cost-sharing share of bills / total bills (in- and out-of-catalogue).
 
@@ -222,7 +251,8 @@ def medical_cost_growth(w: Window) -> float:
     return full[-1][1] / full[-2][1] - 1
 
 
-@_indicator("fund_per_capita", "fund spending per capita", "人均基金支出", "yuan per person-year")
+@_indicator("fund_per_capita", "fund spending per capita", "人均基金支出", "yuan per person-year",
+            better="lower", concerns="fund")
 def fund_per_capita(w: Window) -> float:
     """Fund payments / residents × 365 / days."""
     return _ratio(w.fund.sum(), w.residents) * w.per_year
@@ -236,7 +266,7 @@ def fund_revenue_per_capita(w: Window) -> float:
 
 
 @_indicator("fund_balance_per_capita", "fund balance per capita", "人均基金结余",
-            "yuan per person-year")
+            "yuan per person-year", better="higher", concerns="fund")
 def fund_balance_per_capita(w: Window) -> float:
     """(Contributions − payments to providers − 医共体 settlements) / residents × 365 / days."""
     spending = w.fund.sum() + w.settlement_fund_extra
@@ -251,7 +281,8 @@ def provider_revenue_to_bill(w: Window) -> float:
     return _ratio(revenue, w.bill.sum())
 
 
-@_indicator("oop_per_capita", "out-of-pocket per capita", "人均自付费用", "yuan per person-year")
+@_indicator("oop_per_capita", "out-of-pocket per capita", "人均自付费用", "yuan per person-year",
+            better="lower", concerns="patients")
 def oop_per_capita(w: Window) -> float:
     """Patients' out-of-pocket payments / residents × 365 / days."""
     return _ratio(w.out_of_pocket.sum(), w.residents) * w.per_year
@@ -269,8 +300,7 @@ def assistance_per_capita(w: Window) -> float:
     "catastrophic_incidence",
     "catastrophic health expenditure incidence",
     "灾难性卫生支出发生率",
-    "fraction of residents per year",
-)
+    "fraction of residents per year", better="lower", concerns="patients")
 def catastrophic_incidence(w: Window) -> float:
     """Residents whose out-of-pocket in an insurance year ≥ 40 % of capacity to pay / residents.
 
@@ -296,6 +326,36 @@ def admissions_per_capita(w: Window) -> float:
     return _ratio(w.admissions.sum(), w.residents) * w.per_year
 
 
+@_indicator("ordinary_visits_per_capita", "ordinary outpatient visits per capita",
+            "人均普通门诊人次", "visits per person-year")
+def ordinary_visits_per_capita(w: Window) -> float:
+    """Ordinary (acute) outpatient visits / residents × 365 / days; 两病 follow-ups excluded."""
+    return _ratio(w.visits[Service.OUTPATIENT].sum(), w.residents) * w.per_year
+
+
+@_indicator("chronic_visits_per_capita", "两病 follow-up visits per capita", "人均两病随访人次",
+            "visits per person-year")
+def chronic_visits_per_capita(w: Window) -> float:
+    """两病 (hypertension, diabetes) follow-up visits / residents × 365 / days.
+
+    One visit per prescription: longer prescriptions (长处方) mean fewer visits for the same care.
+    """
+    return _ratio(w.visits[Service.CHRONIC].sum(), w.residents) * w.per_year
+
+
+@_indicator("episodes_treated_per_capita", "illness episodes treated per capita",
+            "人均就医病例数", "episodes per person-year")
+def episodes_treated_per_capita(w: Window) -> float:
+    """Acute episodes that got care / residents × 365 / days.
+
+    (Minor episodes − those without care + serious episodes − those not admitted); unlike visits,
+    it does not move with how many visits an episode or a prescription takes.
+    """
+    treated = (w.minor_episodes.sum() - w.no_care.sum() + w.serious_episodes.sum()
+               - w.admissions_forgone.sum())
+    return _ratio(treated, w.residents) * w.per_year
+
+
 @_indicator("admissions_avoided_per_1000", "admissions avoided by case payment per 1,000",
             "按病种付费减少住院（每千人）", "per 1,000 person-years")
 def admissions_avoided_per_1000(w: Window) -> float:
@@ -306,14 +366,15 @@ def admissions_avoided_per_1000(w: Window) -> float:
     return _ratio(w.admissions_avoided.sum() * 1000, w.residents) * w.per_year
 
 
-@_indicator("no_care_share", "minor episodes without care", "未就诊比例", "fraction")
+@_indicator("no_care_share", "minor episodes without care", "未就诊比例", "fraction",
+            better="lower", concerns="patients")
 def no_care_share(w: Window) -> float:
     """Minor episodes for which no care was sought / all new minor episodes."""
     return _ratio(w.no_care.sum(), w.minor_episodes.sum())
 
 
 @_indicator("forgone_admission_share", "serious episodes not admitted", "应住院未住院比例",
-            "fraction")
+            "fraction", better="lower", concerns="patients")
 def forgone_admission_share(w: Window) -> float:
     """Serious episodes whose patient chose not to be admitted / all new serious episodes."""
     return _ratio(w.admissions_forgone.sum(), w.serious_episodes.sum())
@@ -449,6 +510,17 @@ HEADLINE = (
     "bed_occupancy_county",
 )
 """Indicators printed by ``flowsim run``; the rest are in the saved summary."""
+
+
+CODEBOOK = "codebook.csv"
+"""File name of the codebook written with every results folder."""
+
+
+def codebook() -> list[dict[str, str]]:
+    """Every indicator: name, labels, unit, which way is better and for whom, and its formula."""
+    return [{"indicator": ind.name, "label_en": ind.label_en, "label_zh": ind.label_zh,
+             "unit": ind.unit, "better": ind.better or "", "concerns": ind.concerns or "",
+             "formula": " ".join(ind.formula.split())} for ind in INDICATORS.values()]
 
 
 def compute(window: Window) -> dict[str, float]:

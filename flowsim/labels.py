@@ -37,21 +37,102 @@ TEXT: dict[str, tuple[str, str]] = {
     "payer.assistance": ("medical assistance", "医疗救助"),
     "settlement.budget": ("budget", "预算"),
     "settlement.spent": ("spent", "实际支出"),
-    "settlement.community_kept": ("surplus kept by the 医共体", "结余留用"),
-    "settlement.community_bears": ("overrun borne by the 医共体", "医共体承担超支"),
-    "settlement.fund_extra": ("fund pays (+) or recovers (−)", "基金补付(+)/收回(−)"),
+    "settlement.community_kept": ("surplus the county medical community (医共体) keeps",
+                                  "医共体结余留用"),
+    "settlement.community_bears": ("overrun the 医共体 bears (shown below zero)",
+                                   "医共体承担的超支（画在零线以下）"),
+    "settlement.fund_extra": ("fund's year-end payment to the 医共体 (below zero: paid back)",
+                              "基金年终向医共体支付（零线以下：医共体退回基金）"),
     # what a calibration targets beside indicators (flowsim.calibrate)
     "calibrate.elasticity.outpatient": ("participation price elasticity, minor episodes",
                                         "门诊就诊价格弹性"),
     "calibrate.elasticity.inpatient": ("participation price elasticity, admissions",
                                        "住院价格弹性"),
-    # units of indicators
-    "unit.fraction": ("fraction", "比例"),
-    "unit.fraction of residents per year": ("fraction of residents per year", "每年居民比例"),
-    "unit.fraction per year": ("fraction per year", "每年比例"),
+    # units of indicators (fractions are shown in %)
+    "unit.fraction": ("%", "百分比"),
+    "unit.fraction of residents per year": ("% of residents per year", "%（占居民，每年）"),
+    "unit.fraction per year": ("% per year", "%/年"),
+    "unit.episodes per person-year": ("episodes per person-year", "例/人·年"),
+    # large amounts of money (flowsim.formats.money_unit: 亿元 / 万元, or million / thousand)
+    "money.large": ("million yuan", "亿元"),
+    "money.medium": ("thousand yuan", "万元"),
+    # units of scenario parameters (what a scenario changes)
+    "unit.yuan per year": ("yuan per year", "元/年"),
+    "unit.yuan per admission": ("yuan per admission", "元/次住院"),
+    "unit.yuan per visit": ("yuan per visit", "元/人次"),
+    "unit.yuan per person per year": ("yuan per person per year", "元/人·年"),
+    "unit.yuan per insured person per year (into the pooled fund)": (
+        "yuan per insured person per year", "元/参保人·年"),
+    "unit.yuan per bed-day": ("yuan per bed-day", "元/床日"),
+    "unit.yuan per unit of group weight": ("yuan per unit of group weight", "元/单位权重"),
+    "unit.days per prescription": ("days per prescription", "天/处方"),
+    "unit.groups": ("groups", "组"),
+    "unit.residents": ("residents", "人"),
+    "unit.minutes": ("minutes", "分钟"),
+    "unit.days": ("days", "天"),
+    "unit.months of budget": ("months of budget", "个月预算"),
+    "unit.townships": ("townships", "个乡镇"),
+    "unit.villages": ("villages", "个行政村"),
+    # coded values of scenario parameters
+    "word.yes": ("yes", "是"),
+    "word.no": ("no", "否"),
+    "value.none": ("none", "无"),
+    "value.first_only": ("only the first deductible", "只计算首次起付线"),
+    "value.difference": ("only the difference of deductibles", "连续计算起付线（补差）"),
+    "value.remote": ("remote villages only", "仅偏远村"),
+    "value.all": ("all", "全部"),
+    "value.fee_for_service": ("fee-for-service", "按项目付费"),
+    "value.drg": ("DRG", "DRG 付费"),
+    "value.dip": ("DIP", "DIP 付费"),
+    "value.bed_day": ("bed-day payment", "按床日付费"),
+    "value.points": ("rate points", "百分点"),
+    "value.relative": ("relative to the rate", "按比例"),
+    # scenario parameters in words (English: the description as written, unless named here)
+    "param.start_date": ("start date of the run", "模拟起始日期"),
+    "param.benefits.rate": ("reimbursement rate", "报销比例"),
+    "param.benefits.deductible": ("deductible", "起付线"),
+    "param.benefits.annual_cap": ("annual cap", "年度最高支付限额"),
+    "param.county.synthetic.population": ("residents of the county", "县域常住人口"),
+    "param.county.synthetic.townships": ("townships", "乡镇数"),
+    "param.county.synthetic.villages": ("villages", "行政村数"),
+    "param.benefits.grassroots_outpatient_deductible_waived": (
+        "no ordinary outpatient deductible at village clinics and township centres",
+        "基层普通门诊取消起付线"),
+    "param.benefits.referral_continuity.upward": (
+        "deductible on an upward referral inside the county", "医共体内上转起付线"),
+    "param.benefits.referral_continuity.downward_waived": (
+        "no new deductible after a downward referral", "下转后取消起付线"),
+    "param.benefits.gatekeeping.penalty": (
+        "rate cut for care without a referral (基层首诊)", "未经转诊就医降低报销比例（基层首诊）"),
+    "param.benefits.gatekeeping.mode": ("how the rate cut is read", "降低报销比例的计算方式"),
+    "param.benefits.chronic.lowest_certifying_tier": (
+        "lowest tier that certifies 两病 patients", "两病认定的最低机构层级"),
+    "param.benefits.chronic.village_claims": (
+        "两病 claims reimbursed at village clinics", "村卫生室两病门诊可报销"),
+    "param.benefits.chronic.prescription_days": (
+        "两病 prescription length (长处方)", "两病处方天数（长处方）"),
+    "param.benefits.family_doctor_min_rate": (
+        "minimum rate at the contracted family-doctor facility", "家庭医生签约机构最低报销比例"),
+    "param.payment.inpatient_method": ("how the fund pays admissions", "住院医保支付方式"),
+    "param.payment.same_price_groups": (
+        "same-price groups (同病同价)", "同城同价病组数"),
+    "param.payment.rehab_method": (
+        "how the fund pays rehabilitation stays", "康复住院支付方式"),
+    "param.payment.outpatient_capitation": (
+        "outpatient capitation (按人头付费)", "门诊按人头付费"),
+    "param.community.global_budget": (
+        "医共体 global budget (总额付费)", "医共体医保基金总额付费"),
+    "param.referral.down_for_rehab": (
+        "county-hospital discharges referred down for rehabilitation", "县级医院出院下转康复比例"),
+    "param.assistance.share": ("medical-assistance share", "医疗救助比例"),
+    "param.fund.contribution": ("fund contribution per member", "人均筹资标准"),
+    # what a scenario changes (the decision summary)
+    "change.from_date": ("{value} from {date}", "{date} 起 {value}"),
+    "change.run_start": ("run start", "模拟开始"),
+    "change.no_source": ("none of its own: set with --set or an experiment's overrides",
+                         "未注明依据：由 --set 或实验设定"),
     "unit.ratio": ("ratio", "比值"),
     "unit.yuan per person-year": ("yuan per person-year", "元/人·年"),
-    "unit.yuan per year": ("yuan per year", "元/年"),
     "unit.visits per person-year": ("visits per person-year", "人次/人·年"),
     "unit.admissions per person-year": ("admissions per person-year", "人次/人·年"),
     "unit.per 1,000 person-years": ("per 1,000 person-years", "每千人·年"),
@@ -92,24 +173,28 @@ TEXT: dict[str, tuple[str, str]] = {
     # figure titles
     "figure.headline": ("Headline indicators", "主要指标"),
     "figure.differences": (
-        "Difference from the baseline ({baseline}), 95 % intervals paired over seeds",
-        "与基线（{baseline}）之差，95% 置信区间（同种子配对）"),
+        "Difference from the baseline, {baseline}: 95 % intervals paired over seeds",
+        "与基线“{baseline}”之差，95% 置信区间（同种子配对）"),
     "figure.monthly": ("Indicators by month", "指标逐月变化"),
     "figure.tiers": ("Outpatient visits and admissions per day, by tier (monthly averages)",
                      "各级机构日均门诊与住院人次（按月平均）"),
-    "figure.fund_flow": ("Who pays whom: fund, patients and medical assistance → tiers (yuan)",
-                         "资金流向：医保基金、患者自付、医疗救助 → 各级机构（元）"),
+    "figure.fund_flow": ("Who pays whom: fund, patients and medical assistance → tiers ({unit})",
+                         "资金流向：医保基金、患者自付、医疗救助 → 各级机构（{unit}）"),
     "figure.referrals": ("Referrals between tiers (orange: upward; green: downward)",
                          "转诊流向（橙色：上转；绿色：下转）"),
     "figure.map": ("The county's facilities (area = outpatient visits)",
                    "县域医疗机构网络（圆面积 = 门诊人次）"),
     "figure.settlement": (
-        "医共体 year-end settlement (global budget: surplus kept, overrun shared)",
+        "County medical community (医共体) year-end settlement: surplus kept, overrun shared",
         "医共体年终结算（总额付费：结余留用、合理超支分担）"),
-    "figure.settlement_spending": ("budget and spending", "预算与支出"),
-    "figure.settlement_shared": ("how the surplus or overrun was shared", "结余与超支的分担"),
+    "figure.settlement_spending": ("budget and spending ({unit})", "预算与实际支出（{unit}）"),
+    "figure.settlement_shared": ("how the surplus or overrun was settled ({unit})",
+                                 "结余与超支如何分担（{unit}）"),
     "figure.equity": ("Equity by income quintile", "公平性：按收入五分位"),
-    "figure.dose_response": ("Dose–response (parameter sweep)", "剂量–反应曲线（参数扫描）"),
+    "figure.dose_response": (
+        "Dose–response: change from the baseline, {baseline}, along the swept lever",
+        "剂量–反应曲线：随扫描参数变化、与基线“{baseline}”之差"),
+    "word.baseline_line": ("0 = the baseline, {baseline}", "0 = 基线“{baseline}”"),
     "figure.sensitivity": ("Sensitivity indices ({method})", "敏感性分析（{method}）：{indicator}"),
     # report sections: title and how to read the figure
     "section.headline": ("Headline indicators", "主要指标"),
@@ -153,12 +238,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "section.fund_flow": ("Who pays whom", "资金流向"),
     "how.fund_flow": (
         "Left: who paid (the insurance fund's payments to providers under the payment method, "
-        "patients' out-of-pocket, medical assistance); right: the tier that received it, in "
-        "yuan over the whole run. Band width is proportional to money. Year-end settlements "
-        "are not included.",
+        "patients' out-of-pocket, medical assistance); right: the tier that received it, over "
+        "the whole run, in the unit of the title. Band width is proportional to money. Year-end "
+        "settlements are not included.",
         "左侧为付费方（医保基金按支付方式向机构支付的金额、患者自付、医疗救助），"
-        "右侧为收款的机构层级，"
-        "单位为元（整个模拟期）。带宽与金额成正比。不含年终清算。"),
+        "右侧为收款的机构层级，整个模拟期合计，单位见标题。带宽与金额成正比。不含年终清算。"),
     "section.referrals": ("Referrals", "转诊"),
     "how.referrals": (
         "Referrals over the whole run from one tier (left) to another (right): upward in "
@@ -175,20 +259,25 @@ TEXT: dict[str, tuple[str, str]] = {
         "每个圆为一所医疗机构（坐标为距县城的公里数），面积与模拟期门诊人次成正比，颜色表示层级。"
         "灰线连接村卫生室与所属乡镇卫生院，"
         "以及乡镇卫生院、县域外医院与县级医院。悬停可见门诊、住院、床位与费用。"),
-    "section.settlement": ("医共体 year-end settlement", "医共体年终结算"),
+    "section.settlement": ("Year-end settlement of the county medical community (医共体)",
+                           "医共体年终结算"),
     "how.settlement": (
-        "Per insurance year: the county medical community's global budget, what it spent, "
-        "the surplus it kept (结余留用) or the overrun it bore (合理超支分担), and what the fund "
-        "paid on top (+) or took back (−) at settlement, in yuan.",
-        "每个医保年度：医共体总额预算、实际支出、结余留用或合理超支分担的金额，"
-        "以及年终清算时基金补付（+）"
-        "或收回（−）的金额，单位为元。"),
+        "Per insurance year, in the unit on the axis: the 医共体's global budget and what it spent "
+        "(top); below, how the balance was settled: the surplus the 医共体 kept (结余留用), the "
+        "overrun it bore (合理超支分担, drawn below zero) and the fund's year-end payment to the "
+        "医共体 — above zero the fund pays it, below zero the 医共体 pays the fund back.",
+        "每个医保年度（单位见纵轴）：上图为医共体总额预算与实际支出；下图为结余与超支如何分担："
+        "医共体结余留用、医共体承担的合理超支（画在零线以下），以及年终结算时基金向医共体的支付——"
+        "零线以上为基金补付，零线以下为医共体退回基金。"),
     "section.dose_response": ("Dose–response", "剂量–反应曲线"),
     "how.dose_response": (
-        "How an indicator (menu) changes along the swept parameter on the x axis; one line per "
-        "value of any other swept parameter. Error bars are 95 % intervals over replications.",
-        "指标（菜单选择）随横轴所扫描参数的变化；"
-        "其他扫描参数每个取值一条线。误差线为各次重复的 95% 置信区间。"),
+        "How much an indicator (menu) changes from the baseline as the swept lever (x axis) "
+        "moves. Each point is the mean difference from the baseline run with the same seeds, "
+        "its bar the 95 % interval of that paired difference; the dotted line is the baseline. "
+        "Shares are in percentage points. One line per value of any other swept lever.",
+        "指标（菜单选择）随扫描参数（横轴）变化时与基线之差。每个点为与相同种子基线运行之差的均值，"
+        "误差线为配对差值的 95% 置信区间；虚线为基线。比例以百分点表示。"
+        "其他扫描参数每个取值一条线。"),
     "section.sensitivity": ("Sensitivity", "敏感性分析"),
     "how.sensitivity": (
         "Which parameters move an indicator (menu) most. Morris: μ* is the mean absolute "
@@ -207,6 +296,65 @@ TEXT: dict[str, tuple[str, str]] = {
         "when shown, are 95 % intervals over replications.",
         "按收入五分位（第 1 组最低）的人均自付费用（左，元/人·年）与灾难性卫生支出发生率（右，"
         "医保年度内自付 ≥ 支付能力的 40%）。误差线为各次重复的 95% 置信区间。"),
+    # the decision summary
+    "section.summary": ("Summary: what each scenario changes, and what it does to patients and "
+                        "the fund", "摘要：各方案改变了什么，对患者和医保基金有何影响"),
+    "summary.changes": ("What it changes from the baseline", "相对基线的改变"),
+    "summary.no_changes": ("Same parameters as the baseline.", "参数与基线相同。"),
+    "summary.col_parameter": ("parameter", "参数"),
+    "summary.col_from": ("baseline", "基线"),
+    "summary.col_to": ("this scenario", "本方案"),
+    "summary.col_when": ("in force from", "生效日期"),
+    "summary.col_source": ("source (document and clause)", "依据（文件及条款）"),
+    "summary.part_of_run": (
+        "Changes dated {date} are in force for {days} of the run's {total} days ({share} %): "
+        "the results below mix the time before and after them.",
+        "{date} 生效的改变只在模拟期 {total} 天中的 {days} 天（{share}%）内有效："
+        "以下结果混合了生效前后的时期。"),
+    "summary.after_run": (
+        "Changes dated {date} take effect after the run ends ({end}): they are not in these "
+        "results.",
+        "{date} 生效的改变在模拟结束（{end}）之后才生效：不反映在这些结果中。"),
+    "summary.outcomes": ("Key outcomes: change from the baseline", "主要结果：与基线之差"),
+    "summary.how": (
+        "Each change is the scenario's result minus the baseline's over the same {n} seeds (the "
+        "same illnesses), its 95 % interval below it. ▲ better or ▼ worse says for whom: "
+        "patients, the fund, or the tiered-care (分级诊疗) goal; 'no clear change' when the "
+        "interval includes zero. Shares change in percentage points; money is in yuan per "
+        "resident per year.",
+        "每项变化为本方案结果减去基线结果（{n} 个相同随机种子，疾病抽样相同），"
+        "其下为 95% 置信区间。"
+        "▲ 有利 / ▼ 不利 注明对谁：患者、医保基金或分级诊疗目标；区间包含零时为“无明确变化”。"
+        "比例的变化以百分点表示；金额单位为元/人·年。"),
+    "summary.how_one": (
+        "Each change is the scenario's result minus the baseline's with the same seed (the same "
+        "illnesses). With one replication there is no interval, so a small change may be noise: "
+        "run with --replications 3 or more for 95 % intervals. Shares change in percentage "
+        "points; money is in yuan per resident per year.",
+        "每项变化为本方案结果减去基线结果（相同随机种子，疾病抽样相同）。只有一次重复时没有置信区间，"
+        "较小的变化可能只是随机波动：使用 --replications 3 或更多次可得到 95% 置信区间。"
+        "比例的变化以百分点表示；金额单位为元/人·年。"),
+    "summary.baseline_level": ("{baseline}: level", "{baseline}：水平"),
+    "summary.change_in": ("{variant}: change", "{variant}：变化"),
+    "summary.levers": ("The swept lever", "扫描参数"),
+    "summary.lever_name": ("lever", "参数"),
+    "summary.lever_values": ("values", "取值"),
+    "summary.lever_sets": ("what it sets", "设定的参数"),
+    "verdict.better": ("better for {whom}", "对{whom}有利"),
+    "verdict.worse": ("worse for {whom}", "对{whom}不利"),
+    "verdict.better_point": ("better for {whom} (no interval)", "对{whom}有利（无置信区间）"),
+    "verdict.worse_point": ("worse for {whom} (no interval)", "对{whom}不利（无置信区间）"),
+    "verdict.unclear": ("no clear change", "无明确变化"),
+    "whom.patients": ("patients", "患者"),
+    "whom.fund": ("the fund", "医保基金"),
+    "whom.goal": ("the tiered-care goal", "分级诊疗目标"),
+    "meaning.benefits.chronic.prescription_days": (
+        "{scenario} lengthens 两病 prescriptions ({parameter}): each follow-up visit covers more "
+        "days, so fewer 两病 visits are counted for the same care, and outpatient visits per "
+        "capita fall for that reason too. Read visits beside the episodes treated. Changes "
+        "from the baseline: {values}.",
+        "{scenario}延长了两病处方（{parameter}）：每次随访覆盖更多天数，同样的诊疗计入的两病随访人次更少，"
+        "人均门诊人次也因此下降。请结合人均就医病例数阅读门诊人次。与基线之差：{values}。"),
     # the rest of the report page
     "page.how": ("How to read this", "如何阅读"),
     "page.sources": ("Scenario files and their sources", "方案文件及其依据"),
@@ -227,6 +375,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "page.seed": ("seed", "随机种子"),
     "page.seeds": ("seeds", "随机种子"),
     "page.days": ("days", "模拟天数"),
+    "page.county": ("county", "县"),
+    "county.default county": ("default synthetic county", "默认模拟县"),
+    "page.residents_of": (", {n} residents", "，常住人口 {n} 人"),
+    "page.period": ("simulated period", "模拟期"),
+    "page.period_value": ("{start} to {end} ({days} days)", "{start} 至 {end}（{days} 天）"),
+    "page.replications": ("replications", "重复次数"),
+    "page.replications_value": ("{n} (seeds {seeds})", "{n} 次（随机种子 {seeds}）"),
+    "page.settings": ("set on the command line (--set, --population)",
+                      "命令行设置（--set、--population）"),
+    "page.na_note": (
+        "n/a: not defined for this run. Medical cost growth needs two consecutive insurance "
+        "years of at least 360 simulated days each (run 730 days or more from 1 January).",
+        "n/a：本次模拟无法计算。医疗费用增长率需要连续两个各至少 360 天的医保年度"
+        "（从 1 月 1 日起模拟 730 天或以上）。"),
     "page.start": ("start date", "起始日期"),
     "page.residents": ("residents", "常住人口"),
     "page.baseline": ("baseline", "基线"),

@@ -226,6 +226,7 @@ class Results:
         files = {f"{name}.parquet": partial(getattr(self, name).to_parquet, index=False)
                  for name in FILES}
         files["scenario.yaml"] = lambda p: p.write_text(self.meta["scenario_yaml"], "utf-8")
+        files[indicators.CODEBOOK] = write_codebook
         return write_unit(out_dir, files, "run.json", meta)
 
     @classmethod
@@ -246,6 +247,15 @@ class Results:
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as err:
             raise InputError(out, "files", f"{type(err).__name__}: {err}",
                              f"{what}; this one is damaged (run again)") from None
+
+
+def write_codebook(path: str | Path) -> None:
+    """Write the codebook (every indicator's labels, unit, direction and formula) to ``path``.
+
+    CSV in UTF-8 with a byte-order mark, so that spreadsheet programs show the Chinese labels;
+    results folders hold it as ``indicators.CODEBOOK``.
+    """
+    pd.DataFrame(indicators.codebook()).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _tidy(name: str, array: np.ndarray, dates: pd.DatetimeIndex) -> pd.DataFrame:

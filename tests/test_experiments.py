@@ -18,7 +18,14 @@ from typer.testing import CliRunner
 from flowsim import experiments, report
 from flowsim.cli import app
 from flowsim.errors import InputError
-from flowsim.experiments import ExperimentResults, evaluate, execute, executor, load_experiment
+from flowsim.experiments import (
+    REFERENCE,
+    ExperimentResults,
+    evaluate,
+    execute,
+    executor,
+    load_experiment,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIVER = {"benefits.resident.outpatient.deductible.value.village": 0,
@@ -254,9 +261,13 @@ def test_gap_sweep_is_a_dose_response(folder):
             "benefits.resident.inpatient.rate.value.county": "0.8 - gap / 100"}}},
         "indicators": ["grassroots_admission_share", "forgone_admission_share"]})
     plan = load_experiment(path, out=folder / "gap_out")
-    rates = {r.params["gap"]: r.config.raw()["benefits"]["resident"]["inpatient"]["rate"]
-             ["value"]["county"] for r in plan.runs}
+    def county_rate(run):
+        return run.config.raw()["benefits"]["resident"]["inpatient"]["rate"]["value"]["county"]
+
+    rates = {r.params["gap"]: county_rate(r) for r in plan.runs if r.point != REFERENCE}
     assert rates == {0.0: pytest.approx(0.8), 30.0: pytest.approx(0.5)}
+    (reference,) = {county_rate(r) for r in plan.runs if r.point == REFERENCE}
+    assert reference == pytest.approx(0.7)  # the baseline's own rate: differences start there
     with executor(1) as pool:
         res = execute(plan, pool)
     s = res.summary.set_index(["gap", "indicator"])["mean"]

@@ -16,13 +16,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "flowsim"
 LAYERS = {
     # vocabulary and tools every layer may use; none of them imports a later module
     "base": {"domain", "errors", "files", "intervals", "labels", "version"},
-    "config": {"config"},
+    "config": {"config", "changes"},
     "model": {"agents", "benefits", "choice", "community", "counters", "county", "csv_county",
               "encounters", "facilities", "illness", "inpatient", "model", "outpatient",
               "payment", "policy", "population", "preflight", "streams", "synthetic_county"},
     "results": {"indicators", "results", "api", "elasticities"},
     "experiments": {"experiments", "calibrate"},
-    "report": {"figures", "formats", "report"},
+    "report": {"figures", "formats", "report", "export"},
     "cli": {"cli", "__main__", "__init__"},
 }
 ORDER = list(LAYERS)

@@ -1,23 +1,23 @@
 """The HTML report and the figures: contents per kind of results, escaping, offline, errors."""
 
+import html
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 import pytest
 
 from flowsim import figures, report
 from flowsim.errors import InputError
+from flowsim.experiments import REFERENCE, ExperimentResults
 from flowsim.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<script>alert(1)</script>"
-RUN_FIGURES = ("headline", "monthly", "tiers", "fund_flow", "referrals", "map", "settlement",
-               "equity")
+RUN_FIGURES = ("monthly", "tiers", "fund_flow", "referrals", "map", "settlement", "equity")
 
 
 def small_yaml(path: Path, parent: str, name: str, residents: int = 20000) -> Path:
@@ -122,7 +122,7 @@ def test_single_run_report_has_every_figure_in_both_languages(run_page):
 def test_comparison_report_shows_intervals_and_differences(compare_page):
     assert figure_ids(compare_page) == {*RUN_FIGURES, "differences"}
     assert "small baseline" in compare_page
-    assert re.search(r"\d+\.\d+ %<br>\[\d+\.\d+, \d+\.\d+\]", compare_page)  # mean [CI]
+    assert re.search(r"\d+\.\d+ %<br><small>\[\d+\.\d+, \d+\.\d+\]", compare_page)  # mean [CI]
 
 
 def test_user_text_is_escaped(run_page, compare_page):
@@ -177,7 +177,7 @@ def test_report_figure_gives_the_report_figures_of_a_run(run_dir):
             fig = report.figure(res, kind, lang=lang)
             assert isinstance(fig, go.Figure) and len(fig.data) > 0, kind
     hover = report.figure(run_dir, "fund_flow", lang="zh").data[0].link.hovertemplate
-    assert "元" in hover and "%{value:,.0f}" in hover
+    assert "万元" in hover and "%{value:,.1f}" in hover  # money in 万元 on the Chinese page
     with pytest.raises(ValueError, match="unknown figure kind"):
         report.figure(res, "pie")
     with pytest.raises(ValueError, match="unknown language"):
@@ -220,20 +220,14 @@ def test_menus_sit_between_title_and_plot(compare_dir):
             assert menu_top + figures.MENU_HEIGHT <= top - 10, kind  # above the plot
 
 
-def test_long_indicator_names_wrap_not_shortened():
-    names = [n for n in figures.HEADLINE if n in figures.INDICATORS]
-    variants = [f"scenario number {k}" for k in range(6)]
-    table = pd.DataFrame([{"variant": v, "indicator": n, "mean": 0.5, "ci_low": 0.4,
-                           "ci_high": 0.6} for v in variants for n in names])
-    for lang in ("zh", "en"):
-        cells = figures.headline(table, lang).data[0].cells.values[0]
-        official = [figures.indicator_label(n, lang) for n in names]
-        joiner = "" if lang == "zh" else " "
-        assert [c.replace("<br>", joiner) for c in cells] == official
-        assert any("<br>" in c for c in cells)  # six scenario columns: long names wrap
-    one = figures.headline(table[table.variant == variants[0]], "zh").data[0]
-    assert not any("<br>" in c for c in one.cells.values[0])  # room enough: one line each
-    assert one.columnwidth[0] > one.columnwidth[2]  # the names' column is the widest
+def test_levels_are_an_html_table_with_every_full_label(run_page):
+    section = run_page[run_page.index('<section id="headline"'):]
+    section = section[:section.index("</section>")]
+    assert "<table" in section and "go.Table" not in section
+    for name in figures.HEADLINE:
+        for lang in ("zh", "en"):
+            assert figures.indicator_label(name, lang) in section, (name, lang)
+    assert "n/a" in section and "two consecutive insurance years" in section  # cost growth
 
 
 def test_bad_input_is_one_line_exit_2(tmp_path, run_dir):
@@ -273,5 +267,47 @@ def test_run_writes_a_report(tmp_path):
     proc = flowsim_cli("run", scenario, "--days", 35, "--out", tmp_path / "o", "--report")
     assert proc.returncode == 0, proc.stderr
     page = decoded((tmp_path / "o" / "report.html").read_text("utf-8"))
-    assert {"headline", "monthly", "map"} <= figure_ids(page)
+    assert {"monthly", "map"} <= figure_ids(page) and '<section id="headline"' in page
     assert "fig-settlement" not in page  # no insurance year closed
+
+
+def summary_of(page: str, lang: str) -> str:
+    """The decision summary's block in ``lang``."""
+    section = page[page.index('<section id="summary"'):]
+    section = section[:section.index("</section>")]
+    return html.unescape(section[section.index(f'<div class="l-{lang}"'):])
+
+
+def test_comparison_opens_on_what_changes_and_what_it_does(compare_page):
+    assert compare_page.index('<section id="summary"') < compare_page.index(
+        '<section id="headline"')
+    en, zh = summary_of(compare_page, "en"), summary_of(compare_page, "zh")
+    assert "What it changes from the baseline" in en and "相对基线的改变" in zh
+    # Weihai's inpatient rate, in words, from → to, dated, with its clause
+    assert "urban-rural resident insurance, inpatient: reimbursement rate" in en
+    assert "城乡居民医保住院报销比例" in zh and "自2023年7月1日起" in en
+    # 370 days from 2023-01-01: 1 July 2023 to 5 January 2024 is 184 + 5 = 189 days
+    assert "in force for 189 of the run's 370 days (51 %)" in en
+    assert "take effect after the run ends (2024-01-05)" in en  # the 2025 outpatient target
+    for name in ("fund spending per capita", "fund balance per capita",
+                 "out-of-pocket per capita", "catastrophic health expenditure incidence",
+                 "grassroots visit share", "in-county share of fund spending",
+                 "serious episodes not admitted"):
+        assert name in en, name
+    assert "人均基金结余" in zh and "灾难性卫生支出发生率" in zh
+    assert re.search(r"(better|worse) for (patients|the fund|the tiered-care goal)"
+                     r"|no clear change", en)
+    assert "lengthens 两病 prescriptions" in en and "illness episodes treated per capita" in en
+
+
+def test_sweep_differences_start_from_the_scenario_without_the_lever(sweep_dir):
+    exp = ExperimentResults.load(sweep_dir)
+    first = exp.meta["variants"][0]
+    assert first["point"] == REFERENCE and first["variant"] == "tiny"
+    assert set(exp.differences.baseline) == {"tiny"}
+    data = report.load(sweep_dir)
+    assert set(data.tables["dose_response"].gap) == {0.0, 20.0}
+    assert "differences" not in data.tables  # the dose–response figure shows them
+    fig = report.figure(sweep_dir, "dose_response", lang="en")
+    assert fig.layout.xaxis.title.text == "gap"  # no label in the file: the lever's name
+    assert list(fig.layout.xaxis.tickvals) == [0.0, 20.0]

@@ -1,4 +1,11 @@
-"""The report in a real browser: headless Chromium, network off, every figure drawn, both languages.
+"""The report in a real browser: headless Chromium, network off, at 800 and 1,400 pixels, in
+Chinese and English, for a comparison, a sweep and a single run.
+
+Every case checks the page with the boxes the browser laid out: no text overflows its cell or
+heading, nothing reaches past the window, every figure's SVG text stays inside its figure, no
+two SVG texts overlap, tick labels stay off the plots, the Plotly toolbar covers no text, and
+drop-downs sit above their plots. A
+screenshot of each case is saved in the test's tmp folder.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them when missing);
 Selenium is pointed at ``/usr/bin/chromedriver`` so that Selenium Manager never downloads one.
@@ -18,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 XSS = "<script>alert(1)</script>"
+WIDTHS = (800, 1400)
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or not Path(DRIVER).is_file(),
@@ -28,56 +36,118 @@ pytestmark = pytest.mark.skipif(
 DRAWN = """
 return [...document.querySelectorAll('.plotly-graph-div')].map(function (d) {
   return {id: d.id, svg: d.querySelectorAll('.main-svg').length,
-          marks: d.querySelectorAll('g.trace, g.sankey, g.table').length,
+          marks: d.querySelectorAll('g.trace, g.sankey').length,
           width: d.offsetWidth};
 });
 """
 
-BOXES = """
-function box(e) {
-  if (!e) { return null; }
-  var r = e.getBoundingClientRect();
-  return r.width && r.height ? {top: r.top, bottom: r.bottom} : null;
+RELAYOUT = """
+var done = arguments[arguments.length - 1];
+var shown = [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.offsetWidth > 0);
+Promise.all(shown.map(d => Plotly.Plots.resize(d))).then(() => done(shown.length));
+"""
+
+LAYOUT_PROBLEMS = """
+var problems = [];
+var width = document.documentElement.clientWidth;
+function box(e) { return e.getBoundingClientRect(); }
+function shown(e) { var r = box(e); return r.width > 0 && r.height > 0; }
+function name(e) { return (e.textContent || '').trim().slice(0, 50); }
+if (document.documentElement.scrollWidth > width + 1) {
+  problems.push('page wider than the window: ' + document.documentElement.scrollWidth);
 }
-return [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.offsetWidth > 0)
-  .map(function (d) {
-    return {id: d.id, title: box(d.querySelector('.gtitle')),
-            menu: box(d.querySelector('.updatemenu-header-group')),
-            plot: box(d.querySelector('.nsewdrag') || d.querySelector('g.sankey'))};
+document.querySelectorAll('table, td, th, h1, h2, h3, h4, p, li, summary').forEach(function (e) {
+  if (!shown(e)) { return; }
+  if (e.scrollWidth > e.clientWidth + 1 && e.tagName !== 'TABLE') {
+    problems.push('text cut off (' + e.scrollWidth + ' > ' + e.clientWidth + '): ' + name(e));
+  }
+  if (box(e).right > width + 1) { problems.push('past the window: ' + name(e)); }
+});
+function overlap(a, b) {
+  return Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2 &&
+         Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2;
+}
+document.querySelectorAll('.plotly-graph-div').forEach(function (div) {
+  if (!shown(div)) { return; }
+  var frame = box(div);
+  if (frame.right > width + 1) { problems.push(div.id + ' past the window'); }
+  var plots = [...div.querySelectorAll('.nsewdrag')].map(box);
+  var texts = [...div.querySelectorAll('svg text')].filter(
+    t => shown(t) && name(t) && !t.closest('.hoverlayer'));
+  texts.forEach(function (t) {
+    var r = box(t);
+    if (r.left < frame.left - 1 || r.right > frame.right + 1 || r.top < frame.top - 1 ||
+        r.bottom > frame.bottom + 1) {
+      problems.push(div.id + ': text outside the figure: ' + name(t));
+    }
+    if (t.closest('.xtick, .ytick, .g-xtitle, .g-ytitle, .legend') &&
+        plots.some(p => overlap(r, p))) {
+      problems.push(div.id + ': label over a plot: ' + name(t));
+    }
   });
+  for (var i = 0; i < texts.length; i++) {
+    for (var j = i + 1; j < texts.length; j++) {
+      if (texts[i].contains(texts[j]) || texts[j].contains(texts[i])) { continue; }
+      if (overlap(box(texts[i]), box(texts[j]))) {
+        problems.push(div.id + ': "' + name(texts[i]) + '" overlaps "' + name(texts[j]) + '"');
+      }
+    }
+  }
+  var bar = div.querySelector('.modebar');
+  if (bar && shown(bar)) {
+    texts.forEach(function (t) {
+      if (overlap(box(t), box(bar))) { problems.push(div.id + ': toolbar over "' + name(t) + '"'); }
+    });
+  }
+  var menu = div.querySelector('.updatemenu-header-group');
+  if (menu && plots.length && box(menu).bottom > Math.min(...plots.map(p => p.top)) + 1) {
+    problems.push(div.id + ': drop-down over the plot');
+  }
+});
+return problems;
 """
 
 
-def assert_menus_clear(browser):
-    """Each drop-down is drawn below its figure's title and above the plot, never over them."""
-    boxes = browser.execute_script(BOXES)
-    menus = [b for b in boxes if b["menu"]]
-    assert len(menus) >= 5, boxes  # monthly, tiers, fund flow, referrals, map
-    for b in menus:
-        assert b["title"]["bottom"] <= b["menu"]["top"], b
-        assert b["menu"]["bottom"] <= b["plot"]["top"], b
-
-
-def small_yaml(path: Path, parent: str, name: str) -> Path:
+def small_yaml(path: Path, parent: str, name: str, residents: int = 20000) -> Path:
+    villages, townships = (40, 4) if residents >= 20000 else (12, 2)
     path.write_text(
         f"extends: {(ROOT / 'configs' / parent).as_posix()}\nname: '{name}'\n"
-        "county:\n  synthetic:\n    population: {value: 20000}\n    villages: {value: 40}\n"
-        "    townships: {value: 4}\n", encoding="utf-8")
+        f"county:\n  synthetic:\n    population: {{value: {residents}}}\n"
+        f"    villages: {{value: {villages}}}\n    townships: {{value: {townships}}}\n",
+        encoding="utf-8")
     return path
 
 
+def flowsim_cli(*args):
+    proc = subprocess.run([sys.executable, "-m", "flowsim", *map(str, args)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 @pytest.fixture(scope="module")
-def compare_report(tmp_path_factory):
-    """Report of ``flowsim compare`` (small baseline vs an XSS-named Weihai), both languages."""
+def pages(tmp_path_factory):
+    """The three kinds of report, each written once in both languages."""
     folder = tmp_path_factory.mktemp("browser")
     base = small_yaml(folder / "base.yaml", "baseline.yaml", "small baseline")
-    reform = small_yaml(folder / "xss.yaml", "scenarios/weihai_2023.yaml", XSS)
-    proc = subprocess.run(
-        [sys.executable, "-m", "flowsim", "compare", str(base), str(reform), "--days", "370",
-         "--replications", "2", "--workers", "1", "--out", str(folder / "compare")],
-        capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return report.write_report(folder / "compare", folder / "report.html")
+    weihai = small_yaml(folder / "xss.yaml", "scenarios/weihai_2023.yaml", XSS)
+    ningxia = small_yaml(folder / "nx.yaml", "scenarios/ningxia_2023_103.yaml", "ningxia")
+    flowsim_cli("compare", base, weihai, ningxia, "--days", 370, "--replications", 2,
+                "--workers", 1, "--out", folder / "compare")
+    tiny = small_yaml(folder / "tiny.yaml", "baseline.yaml", "tiny", residents=5000)
+    spec = folder / "sweep.yaml"
+    spec.write_text(
+        f"name: gap\nbase: {tiny.as_posix()}\nscenarios:\n  - name: tiny\nsweep:\n"
+        "  gap_points:\n    label: {en: township–county gap, zh: 乡县住院报销比例差}\n"
+        "    unit: points\n    values: [0, 10, 20, 30]\n    set:\n"
+        "      benefits.resident.inpatient.rate.value.county: '0.80 - gap_points / 100'\n"
+        "replications: 2\ndays: 40\n", encoding="utf-8")
+    flowsim_cli("experiment", spec, "--workers", 1, "--out", folder / "sweep")
+    (run,) = [p for p in (folder / "compare" / "runs").glob("*/results")
+              if XSS in (p / "run.json").read_text("utf-8")]
+    return {"compare": report.write_report(folder / "compare", folder / "compare.html"),
+            "sweep": report.write_report(folder / "sweep", folder / "sweep.html"),
+            "run": report.write_report(run, folder / "run.html")}
 
 
 @pytest.fixture(scope="module")
@@ -88,73 +158,93 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,900", "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"):
+                "--window-size=1400,900", "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+                "--hide-scrollbars"):
         options.add_argument(arg)  # network off: no name resolves, every request hits a dead port
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     driver.set_page_load_timeout(120)
+    driver.set_script_timeout(60)
     yield driver
     driver.quit()
 
 
-def open_report(browser, path: Path, fragment: str = "") -> list[dict]:
+def open_report(browser, path: Path, lang: str, width: int) -> list[dict]:
+    """Open the report, pick the language, size the window and wait for the figures' layout."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(path.as_uri() + fragment)
+    browser.set_window_size(width, 1000)
+    browser.get("about:blank")
+    browser.get(path.as_uri() + ("#en" if lang == "en" else ""))
     WebDriverWait(browser, 90).until(
         lambda d: d.execute_script("return document.readyState") == "complete")
     WebDriverWait(browser, 90).until(
         lambda d: all(f["svg"] > 0 for f in d.execute_script(DRAWN)))
+    browser.find_element("css selector", f".switch button[data-lang={lang}]").click()
+    browser.execute_async_script(RELAYOUT)
     return browser.execute_script(DRAWN)
 
 
-def test_every_figure_renders_offline_in_both_languages(browser, compare_report, tmp_path):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("kind", ["compare", "sweep", "run"])
+def test_report_reads_at_both_widths_in_both_languages(browser, pages, tmp_path, kind, width,
+                                                       lang):
+    figures = open_report(browser, pages[kind], lang, width)
+    shown = [f for f in figures if f["id"].endswith(f"-{lang}")]
+    assert shown and all(f["svg"] > 0 and f["marks"] > 0 and f["width"] > 0 for f in shown)
+    assert all(f["width"] == 0 for f in figures if not f["id"].endswith(f"-{lang}"))
+    problems = browser.execute_script(LAYOUT_PROBLEMS)
+    height = browser.execute_script("return document.body.scrollHeight")
+    browser.set_window_size(width, min(height + 50, 16000))
+    browser.execute_async_script(RELAYOUT)
+    browser.save_screenshot(str(tmp_path / f"{kind}_{lang}_{width}.png"))
+    assert not problems, f"{kind} {lang} {width}px: " + "; ".join(problems[:12])
+    text = browser.find_element("tag name", "body").text
+    other = "How to read this" if lang == "zh" else "如何阅读"
+    assert other not in text  # one language shown
+    if kind != "run":
+        summary = "摘要" if lang == "zh" else "Summary"
+        first = browser.find_element("css selector", "section").text
+        assert summary in first  # the page opens on the decision summary
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_summary_comes_first_and_answers_the_fund_question(browser, pages):
+    open_report(browser, pages["compare"], "en", 1400)
+    sections = browser.execute_script(
+        "return [...document.querySelectorAll('section')].map(s => s.id)")
+    assert sections[:2] == ["summary", "headline"]
+    summary = browser.find_element("id", "summary").text
+    for words in ("What it changes from the baseline", "Key outcomes",
+                  "fund spending per capita", "fund balance per capita",
+                  "out-of-pocket per capita", "in force for"):
+        assert words in summary, words
+    assert "deductible on an upward referral inside the county" in summary  # Ningxia, in words
+    sweep = open_report(browser, pages["sweep"], "en", 1400)
+    assert [f["id"] for f in sweep if f["id"].endswith("-en")][0] == "fig-dose_response-en"
+    axis = browser.execute_script(
+        "return document.querySelector('#fig-dose_response-en .g-xtitle').textContent")
+    assert axis == "township–county gap (points)"
+    ticks = browser.execute_script(
+        "return [...document.querySelectorAll('#fig-dose_response-en .ytick text')]"
+        ".map(t => t.textContent)")
+    assert len(ticks) == len(set(ticks)) > 2  # ticks that differ
+
+
+def test_report_is_offline_and_escapes_user_text(browser, pages):
     from selenium.common.exceptions import NoAlertPresentException
 
-    page = compare_report.read_text("utf-8")
+    page = pages["compare"].read_text("utf-8")
     assert not re.search(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?https?:",
                          page)
-    expected = set(re.findall(r'id="(fig-[a-z_]+-(?:zh|en))"', page))
-    assert {"fig-differences-zh", "fig-map-en", "fig-fund_flow-zh"} <= expected
-
-    figures = open_report(browser, compare_report)
-    assert {f["id"] for f in figures} == expected
-    for f in figures:  # every figure drawn: its SVG and its traces, Sankey or table
-        assert f["svg"] > 0 and f["marks"] > 0, f
-    assert all(f["width"] > 0 for f in figures if f["id"].endswith("-zh"))
-    text = browser.find_element("tag name", "body").text
-    assert "如何阅读" in text and "主要指标" in text and "How to read this" not in text
-    assert XSS in text  # the scenario's name shows as text ...
+    open_report(browser, pages["compare"], "zh", 1400)
+    assert XSS in browser.find_element("tag name", "body").text  # shown as text ...
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.accept()
     injected = "//script[starts-with(normalize-space(.), 'alert(1)')]"
     assert not browser.find_elements("xpath", injected)  # ... never as a script element
-    browser.set_window_size(1280, min(browser.execute_script(
-        "return document.body.scrollHeight"), 16000))
-    browser.save_screenshot(str(tmp_path / "report_zh.png"))
-    assert_menus_clear(browser)
-
-    browser.find_element("css selector", ".switch button[data-lang=en]").click()
-    text = browser.find_element("tag name", "body").text
-    assert "How to read this" in text and "Headline indicators" in text and "如何阅读" not in text
-    widths = {f["id"]: f["width"] for f in browser.execute_script(DRAWN)}
-    assert all(w > 0 for k, w in widths.items() if k.endswith("-en"))
-    browser.save_screenshot(str(tmp_path / "report_en.png"))
-    assert_menus_clear(browser)
-    assert (tmp_path / "report_zh.png").stat().st_size > 10_000
-
     resources = browser.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)")
     assert not [r for r in resources if r.startswith(("http:", "https:"))], resources
-    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    assert not severe, severe
-
-
-def test_english_only_report(browser, compare_report, tmp_path):
-    path = report.write_report(compare_report.parent / "compare", tmp_path / "en.html",
-                               lang="en")
-    figures = open_report(browser, path)
-    assert figures and all(f["svg"] > 0 and f["marks"] > 0 and f["width"] > 0 for f in figures)
-    assert "Headline indicators" in browser.find_element("tag name", "body").text
-    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]

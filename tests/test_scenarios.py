@@ -82,6 +82,7 @@ def test_scenario_extends_baseline_names_document_and_lists_pending(path):
     allowed = {
         "extends",
         "name",
+        "title",
         "description",
         "start_date",
         "benefits",
