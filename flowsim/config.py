@@ -398,18 +398,55 @@ class PaymentSection(Strict):
         return self
 
 
+class AssessmentItems(Strict, Generic[T]):
+    """One value per indicator of the 医共体 performance assessment (001 二(四))."""
+
+    medical_cost_growth: T
+    effective_reimbursement_ratio: T
+    grassroots_visit_share: T
+    in_county_fund_share: T
+    grassroots_fund_share: T
+
+
+class Assessment(Strict):
+    """The 医共体 performance assessment that sets the year-end shares (001 二(四)).
+
+    Each indicator earns marks linearly from 0 at ``zero_at`` to 1 at ``full_at`` (either may be
+    the larger: for cost growth lower is better); the score is the weighted mean of the marks.
+    """
+
+    scored: Param[Dated[bool]]
+    weights: Param[AssessmentItems[NonNeg]]
+    zero_at: Param[AssessmentItems[float]]
+    full_at: Param[AssessmentItems[float]]
+
+    @model_validator(mode="after")
+    def _scale(self) -> Self:
+        for name in AssessmentItems.model_fields:
+            if getattr(self.zero_at.value, name) == getattr(self.full_at.value, name):
+                raise PydanticCustomError(
+                    "assessment_scale", "zero_at and full_at must differ",
+                    {"field": f"full_at.value.{name}", "input": getattr(self.full_at.value, name)})
+        if sum(self.weights.on(UNDATED)) <= 0:
+            raise PydanticCustomError("assessment_weights", "at least one weight above 0",
+                                      {"field": "weights.value"})
+        return self
+
+
 class CommunitySection(Strict):
     """County medical community (医共体) global budget, 鲁医保发〔2024〕39号 二(二)–(四)."""
 
     global_budget: Param[Dated[bool]]
-    per_capita_standard: Param[Schemes[Yuan]]
+    per_capita_standard: Param[Schemes[Dated[Yuan]]]
     count_out_of_county: Param[bool]
     prepayment_months: Param[Annotated[float, Field(ge=0, le=12)]]
     surplus_retained_share: Param[Rate]
     overrun_fund_share: Param[Rate]
     reasonable_overrun_limit: Param[NonNeg]
     reinvested_share: Param[Rate]
-    quality_gain_per_10m_yuan: Param[NonNeg]
+    quality_gain_per_yuan_per_resident: Param[NonNeg]
+    capability_gain_per_yuan_per_resident: Param[NonNeg]
+    assessment: Assessment
 
 
 class ResponsesSection(Strict):
@@ -420,6 +457,27 @@ class ResponsesSection(Strict):
     drg_stay_factor: Param[Positive]
     case_payment_avoided_admissions: Param[Rate]
     case_payment_outpatient_below: Param[Rate]
+
+
+class ProvidersSection(Strict):
+    """Facilities that decide (``flowsim.providers``): one rule per decision, each switchable.
+
+    A rule that is off leaves its decision at the fixed response of ``responses``.
+    """
+
+    length_of_stay_rule: Param[bool]
+    transfer_rule: Param[bool]
+    admission_rule: Param[bool]
+    township_referral_rule: Param[bool]
+    cost_to_charge: Param[Tiers[Rate]]
+    late_day_charge: Param[Rate]
+    loss_aversion: Param[Annotated[float, Field(ge=1)]]
+    projection_sd: Param[Positive]
+    stay_sensitivity: Param[NonNeg]
+    transfer_sensitivity: Param[NonNeg]
+    admission_sensitivity: Param[NonNeg]
+    referral_sensitivity: Param[NonNeg]
+    costly_severity: Param[Rate]
 
 
 class FundSection(Strict):
@@ -447,6 +505,7 @@ class Scenario(Strict):
     payment: PaymentSection
     community: CommunitySection
     responses: ResponsesSection
+    providers: ProvidersSection
     fund: FundSection
 
     @model_validator(mode="after")

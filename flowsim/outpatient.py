@@ -43,7 +43,8 @@ class MinorEpisodes:
     """Acute minor illness: an outpatient visit or no care, and a referral up if needed.
 
     A patient chooses among their choice set and no care (``Chooser.weights`` with the no-care
-    constant). A facility that cannot treat the episode's severity refers the patient up: they
+    constant). A facility refers up the patients above its decided threshold (its capability,
+    ``Decisions.refer_up_above``, set monthly by the facility agent): they
     choose, by the same utilities and their residual draw, a higher tier that can (or outside).
     """
 
@@ -75,7 +76,7 @@ class MinorEpisodes:
         chosen = fac[pick[rows], rows]
         tier = m.facilities.tier[chosen]
         book_visits(m, ill[rows], chosen, Service.OUTPATIENT, self.bill[tier] * noise[0, rows])
-        need = rows[severity[rows] > self.capability[tier]]
+        need = rows[severity[rows] > m.providers.decisions.refer_up_above[chosen]]
         if len(need):
             self._refer_up(ill[need], fac[:, need], pick[need], severity[need],
                            weight[:no_care, need], residual[need], noise[1, need])

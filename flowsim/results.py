@@ -33,16 +33,17 @@ from flowsim.model import RunRecord
 FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements",
          "capitation_settlements")
 """Tables written by ``Results.save`` as ``<name>.parquet``."""
-_COLUMN = {"payer": "measure", "direction": "measure"}
+_COLUMN = {"payer": "measure", "direction": "measure", "route": "measure"}
 """Axes shown in the ``measure`` column of the daily table (the other axes keep their name)."""
+_PREFIX = {axis: {"direction": "referrals_", "route": "stays_"}.get(axis, "") for axis in AXES}
+"""Prefix of an axis's labels in the ``measure`` column (``referrals_up``, ``stays_new``)."""
 _LAYOUT = {
-    name: [(_COLUMN.get(axis, axis),
-            tuple(f"referrals_{d}" for d in AXES[axis]) if axis == "direction" else AXES[axis])
-           for axis in axes]
+    name: [(_COLUMN.get(axis, axis), _PREFIX[axis] and tuple(
+        f"{_PREFIX[axis]}{label}" for label in AXES[axis]) or AXES[axis]) for axis in axes]
     for name, (axes, _, _) in COUNTERS.items()
 }
 """Counter → [(column, labels) per axis after the day axis] of the tidy daily table."""
-_MEASURE = {"oop_by_quintile": "oop", "money": None, "referrals": None}
+_MEASURE = {"oop_by_quintile": "oop", "money": None, "referrals": None, "stays_by_route": None}
 DIMENSIONS = ("service", "tier", "to_tier", "scheme", "quintile")
 
 

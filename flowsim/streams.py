@@ -25,6 +25,7 @@ PROCESSES = (
     "length_of_stay.rehab",
     "referral.transfer",
     "bill",
+    "transfer.send_out",
 )
 """Every random use in the model; each gets its own stream per day (DESIGN.md "Randomness").
 
