@@ -20,7 +20,7 @@ from rich.table import Table
 
 from flowsim import experiments, indicators
 from flowsim.api import run as run_scenario
-from flowsim.config import load_scenario
+from flowsim.config import load_scenario, whole_years
 from flowsim.errors import InputError
 from flowsim.formats import number
 from flowsim.labels import text
@@ -62,6 +62,11 @@ def run(
         int | None,
         typer.Option(min=1, max=36500, help="Days to simulate (default: the scenario's 'days')."),
     ] = None,
+    years: Annotated[
+        int | None,
+        typer.Option(min=1, max=100, help="Whole insurance years from the start date instead of "
+                     "--days (leap years included; every year ending in the run is settled)."),
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     out: Annotated[
         Path | None, typer.Option(help="Folder for daily counters and the run summary (Parquet).")
@@ -69,8 +74,10 @@ def run(
     report: ReportFlag = False,
 ) -> None:
     """Run one scenario, print its indicators, and optionally write the results."""
+    if days is not None and years is not None:
+        raise InputError(None, "--years", years, "either --days or --years, not both")
     scenario = load_scenario(config)
-    n_days = days or scenario.days
+    n_days = whole_years(scenario.start_date, years) if years else days or scenario.days
     label = f"{scenario.name} ({scenario.file})"
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -579,6 +579,19 @@ class Scenario(Strict):
         return _validate(raw, self._file, self._provenance or {})
 
 
+def whole_years(start: date, years: int) -> int:
+    """Days in ``years`` whole insurance years from ``start``, leap days included.
+
+    Example: from 2023-01-01, 2 years are 365 + 366 = 731 days, so the year end of 2024 falls
+    inside the run and is settled. A 29 February start ends on 1 March of a common year.
+    """
+    try:
+        end = start.replace(year=start.year + years)
+    except ValueError:
+        end = date(start.year + years, 3, 1)
+    return (end - start).days
+
+
 def resolve(section: BaseModel, day: date) -> SimpleNamespace:
     """Every parameter of a config section as its plain value on ``day`` (groups as arrays)."""
     return SimpleNamespace(

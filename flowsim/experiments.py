@@ -43,7 +43,7 @@ from pydantic_core import PydanticCustomError
 
 from flowsim import indicators
 from flowsim.api import run as run_scenario
-from flowsim.config import Scenario, Strict, load_model, load_scenario
+from flowsim.config import Scenario, Strict, load_model, load_scenario, whole_years
 from flowsim.errors import InputError
 from flowsim.files import output_folder, write_atomically, write_text_atomically
 from flowsim.intervals import group_intervals
@@ -123,6 +123,7 @@ class ExperimentSpec(Strict):
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
     first_seed: Annotated[int, Field(ge=0)] = 0
     days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    years: Annotated[int, Field(ge=1, le=100)] | None = None
     indicators: list[str] | None = None
     out: str | None = None
     sweep: dict[str, Lever] | None = None
@@ -132,6 +133,8 @@ class ExperimentSpec(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        if self.days is not None and self.years is not None:
+            raise _error("years", self.years, "days or years, not both")
         designs = [k for k in ("sweep", "sample", "sensitivity") if getattr(self, k)]
         if len(designs) > 1:
             raise _error(designs[1], designs[1], "at most one of sweep, sample and sensitivity")
@@ -290,7 +293,8 @@ def plan(
                         config = config.with_county(other)
                     config = _override(config, entry.overrides, path, f"counties.{k}.overrides")
                 county = county_name or config.county.name
-                n_days = spec.days or config.days
+                n_days = (whole_years(config.start_date, spec.years) if spec.years
+                          else spec.days or config.days)
                 if p == 0 and k == 0:
                     files.append({"variant": name, "file": str(config.file) if config.file
                                   else None, "yaml": config.to_yaml()})

@@ -220,6 +220,7 @@ class Providers:
         fund_share: [service, tier] the fund's share of bills this insurance year (φ).
         capability_gain: severity points grassroots capability has gained from reinvestment.
         prior_position: last settled year's spending / budget (1 before any).
+        prior_score: last settled year's assessment score (1 before any).
         log: the lead hospital's decisions, one row per month.
     """
 
@@ -232,6 +233,7 @@ class Providers:
         self.fund_share = np.zeros((len(Service), len(Tier)))
         self.capability_gain = 0.0
         self.prior_position = 1.0
+        self.prior_score = 1.0
         self.log: list[dict] = []
 
     def schedule(self) -> None:
@@ -247,7 +249,8 @@ class Providers:
         m = self.model
         year = m.day_counts[m.settlements.year_start:]
         money = sum(d.money for d in year) if year else None
-        self.fund_share = _fund_shares(money, m.rules)
+        if money is not None or not self.fund_share.any():  # a new year keeps last month's
+            self.fund_share = _fund_shares(money, m.rules)
         self.outlook = self._outlook(year, money)
         for agent in m.facilities.agents_in_decision_order():
             agent.decide()
@@ -284,7 +287,7 @@ class Providers:
         budget = m.settlements.community.full_year_budget(c.per_capita_standard, m.members,
                                                           revenue)
         position = projected_position(spent, budget, elapsed, self.prior_position)
-        score = m.settlements.assessment(year, c)
+        score = m.settlements.assessment(year, c) if year else self.prior_score
         clawback = expected_clawback(
             position, elapsed, sd=p.projection_sd, retained=c.surplus_retained_share * score,
             overrun_fund_share=c.overrun_fund_share * score, limit=c.reasonable_overrun_limit,
@@ -292,12 +295,13 @@ class Providers:
         return Outlook(budget, spent, elapsed, position, score, clawback)
 
     def settled(self, row: dict) -> None:
-        """After a 医共体 settlement: remember the year's position; reinvestment raises capability.
+        """After a 医共体 settlement: its position and score; reinvestment raises capability.
 
         Grassroots inpatient capability and the outpatient threshold rise by the row's
         ``capability_gain`` (severity points, at most 1).
         """
         self.prior_position = row["spent"] / row["budget"] if row["budget"] > 0 else 1.0
+        self.prior_score = row["score"]
         gain = row["capability_gain"]
         if gain > 0:
             self.capability_gain += gain
