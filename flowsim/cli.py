@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -95,6 +96,8 @@ def run(
     console.print(indicator_table(results, title=f"{label}, seed {seed}, {n_days} days"))
     for table in settlement_tables(results):
         console.print(table)
+    if (decided := decision_table(results)) is not None:
+        console.print(decided)
     if results.settlements.empty and results.dip_settlements.empty and (
             results.capitation_settlements.empty):
         console.print("no year-end settlement in this run (no 医共体 budget, DIP or capitation, "
@@ -367,7 +370,7 @@ def indicator_table(results: Results, *, title: str) -> Table:
 SETTLEMENTS = {
     "settlements": ("医共体 year-end settlement (million yuan)",
                     ("year", "days", "budget", "spent", "surplus", "overrun", "fund_extra",
-                     "community_kept", "community_bears", "reinvested")),
+                     "community_kept", "community_bears", "reinvested", "score")),
     "dip_settlements": ("DIP year-end point value (区域点数法; points and yuan in millions, "
                         "point value in yuan)",
                         ("year", "days", "budget", "points", "paid_at_provisional",
@@ -376,7 +379,7 @@ SETTLEMENTS = {
                                ("year", "tier", "facilities", "budget", "cost_of_services",
                                 "facility_kept", "returned_to_fund")),
 }
-_AS_IS = ("year", "days", "tier", "facilities", "final_point_value")
+_AS_IS = ("year", "days", "tier", "facilities", "final_point_value", "score")
 
 
 def settlement_tables(results: Results) -> list[Table]:
@@ -390,11 +393,34 @@ def settlement_tables(results: Results) -> list[Table]:
         for col in columns:
             table.add_column(col, justify="right")
         for row in frame.itertuples(index=False):
-            table.add_row(*(f"{getattr(row, c):.2f}" if c == "final_point_value"
+            table.add_row(*(f"{getattr(row, c):.2f}" if c in ("final_point_value", "score")
                             else str(getattr(row, c)) if c in _AS_IS
                             else f"{getattr(row, c) / 1e6:,.2f}" for c in columns))
         tables.append(table)
     return tables
+
+
+DECISIONS = ("position", "clawback", "stay_factor", "keep_share", "send_out_share", "avoid_share",
+             "township_refer_up_above")
+
+
+def decision_table(results: Results) -> Table | None:
+    """The lead hospital's decisions by insurance year (means of its monthly decisions)."""
+    d = results.decisions
+    if d.empty or not (d.clawback > 0).any():
+        return None
+    when = pd.to_datetime(d.date)
+    d = d[when < pd.Timestamp(results.start_date) + pd.Timedelta(days=results.days)]
+    by_year = d.groupby(when.dt.year)[list(DECISIONS)].mean()
+    table = Table(title="lead hospital's decisions by year (mean of the monthly decisions: "
+                  "projected spending / budget, expected claw-back per fund yuan, stay factor, "
+                  "shares kept / sent out / treated as outpatients, township refer-up threshold)",
+                  title_justify="left")
+    for col in ("year", *DECISIONS):
+        table.add_column(col, justify="right")
+    for year, row in by_year.iterrows():
+        table.add_row(str(year), *(f"{row[c]:.3f}" for c in DECISIONS))
+    return table
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ LAYERS = {
     "config": {"config"},
     "model": {"agents", "benefits", "choice", "community", "counters", "county", "csv_county",
               "encounters", "facilities", "illness", "inpatient", "model", "outpatient",
-              "payment", "policy", "population", "streams", "synthetic_county"},
+              "payment", "policy", "population", "providers", "streams", "synthetic_county"},
     "results": {"indicators", "results", "api"},
     "experiments": {"experiments", "calibrate"},
     "report": {"figures", "formats", "report"},
