@@ -450,7 +450,11 @@ class CommunitySection(Strict):
 
 
 class ResponsesSection(Strict):
-    """Provider responses to payment incentives: documented, switchable assumptions."""
+    """Fixed provider responses: used where a decision rule (``providers.*_rule``) is off.
+
+    ``case_payment_outpatient_below`` is also the severity below which the admission rule may
+    treat a serious episode as an outpatient.
+    """
 
     budget_keeps_transfers: Param[Rate]
     budget_rehab_multiplier: Param[Positive]

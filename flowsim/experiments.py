@@ -477,7 +477,8 @@ def window_to_json(w: indicators.Window) -> dict:
 
 def window_from_json(data: dict) -> indicators.Window:
     """Inverse of ``window_to_json``."""
-    plain = {"days", "residents", "settlement_fund_extra"}
+    plain = {"days", "residents", "settlement_fund_extra", "community_fund_extra", "scores",
+             "scored_years"}
     return indicators.Window(**{
         k: v if k in plain else tuple(map(tuple, v)) if k == "cost_by_year"
         else {name: np.asarray(x) for name, x in v.items()} if k == "counts" else np.asarray(v)

@@ -25,7 +25,7 @@ SMALL = {
     "county.synthetic.townships.value": 4,
 }
 # Indicators that need more than 30 days: cost growth compares with a previous year.
-UNDEFINED_IN_30_DAYS = {"medical_cost_growth"}
+UNDEFINED_IN_30_DAYS = {"medical_cost_growth", "assessment_score"}
 # Each file's name must appear in its description (the document number, or the seed's name).
 DOCUMENT = {
     "quzhou_2024_draft": "衢州",
