@@ -197,6 +197,12 @@ class CountyHospital(Facility):
 
     tier = Tier.COUNTY
 
+    @property
+    def budget_used(self) -> tuple[float, float]:
+        """(share of the 医共体 budget used, share of the year elapsed) at the last decision."""
+        o = self.model.providers.outlook
+        return (o.spent / o.budget if o.budget > 0 else 0.0, o.elapsed)
+
     def decide(self) -> None:
         """Referrals, stays and admissions, then transfers out and referrals down."""
         self.decide_referrals()

@@ -106,6 +106,31 @@ def test_rules_on_keep_fee_for_service_without_a_budget_at_the_reference(small):
     assert np.array_equal(d.refer_up_above, capability[m.facilities.tier])
 
 
+def test_capability_gains_raise_what_township_centres_treat(small):
+    m = CountyModel(small, seed=1)
+    township = m.facilities.tier == Tier.TOWNSHIP
+    before = m.providers.decisions.inpatient_capability[township].copy()
+    refer_before = m.providers.decisions.refer_up_above[township].copy()
+    m.providers.settled({"spent": 90.0, "budget": 100.0, "score": 1.0, "capability_gain": 0.05})
+    m.providers.decide()
+    assert np.allclose(m.providers.decisions.inpatient_capability[township], before + 0.05)
+    assert np.allclose(m.providers.decisions.refer_up_above[township], refer_before + 0.05)
+    assert m.providers.prior_position == pytest.approx(0.9)
+
+
+def test_lead_hospital_sees_its_budget_used(small):
+    m = CountyModel(small.with_overrides(BUDGET), seed=1)
+    m.run_for(59)  # the decision of 1 March sees January and February
+    hospital = m.agents_by_type[type(m.facilities.agents[
+        int(np.flatnonzero(m.facilities.tier == Tier.COUNTY)[0])])][0]
+    used, elapsed = hospital.budget_used
+    assert elapsed == pytest.approx(59 / 365)
+    assert 0.5 * elapsed < used < 1.5 * elapsed
+    ledger = hospital.ledger
+    assert ledger.revenue == pytest.approx(ledger.fund + ledger.patients + ledger.assistance)
+    assert ledger.cost == pytest.approx(0.85 * m.facilities.totals[3, hospital.row])
+
+
 # -- directions, in paired runs -------------------------------------------------------------------
 
 
