@@ -21,7 +21,8 @@ so under fee-for-service without a budget Δ = 0 and today's behaviour is the re
 revenue counts the cost of care (cost-to-charge ratio × bill) and, inside a 医共体 global budget,
 the expected claw-back ``k`` of each marginal yuan the fund pays (``expected_clawback``): the
 share of it that the year-end settlement takes back from the community, weighted by loss
-aversion where it deepens an overrun. All functions here are pure: numbers in, numbers out.
+aversion where it deepens an overrun. The rule functions are pure (numbers in, numbers out);
+``Providers`` runs them once a month through the facility agents.
 """
 
 from __future__ import annotations
@@ -305,10 +306,9 @@ class Providers:
         gain = row["capability_gain"]
         if gain > 0:
             self.capability_gain += gain
-            d, tier = self.decisions, self.model.facilities.tier
-            grassroots = IS_GRASSROOTS[tier]
-            d.inpatient_capability[grassroots & (tier == Tier.TOWNSHIP)] = np.minimum(
-                1.0, d.inpatient_capability[grassroots & (tier == Tier.TOWNSHIP)] + gain)
+            d, township = self.decisions, self.model.facilities.tier == Tier.TOWNSHIP
+            d.inpatient_capability[township] = np.minimum(
+                1.0, d.inpatient_capability[township] + gain)
 
     def capability(self, tier: Tier) -> float:
         """Outpatient capability of a facility of ``tier``: the tier's, plus reinvested gains."""
