@@ -127,4 +127,5 @@ def test_cli_prints_the_settlement(tmp_path, small):
     )
     assert proc.returncode == 0, proc.stderr
     assert "医共体 year-end settlement" in proc.stdout and "2023" in proc.stdout
+    assert "lead hospital's decisions by year" in proc.stdout
     assert (tmp_path / "out" / "settlements.parquet").is_file()
