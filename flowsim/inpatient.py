@@ -187,7 +187,8 @@ class Admissions:
         hospitals = m.chooser.alternatives[[Column.COUNTY, Column.OUT_OF_COUNTY]][
             :, m.residents.village[res]]
         county_cap = m.params.facilities.inpatient_capability[Tier.COUNTY]
-        keep = u_keep < m.providers.decisions.keep_share[hospitals[0]]
+        lead = hospitals[0]
+        keep = u_keep < np.where(lead >= 0, m.providers.decisions.keep_share[lead], 0.0)
         to_county = (IS_GRASSROOTS[from_tier] & (sev <= county_cap)) | keep
         sev = np.where(keep, np.minimum(sev, county_cap), sev)
         wants = np.vstack([to_county, ~to_county]).astype(np.float64)

@@ -12,7 +12,8 @@ each with one job and its own state:
 - ``admissions``, ``stays`` (``flowsim.inpatient``): the inpatient stage and stays in progress;
 - ``settlements`` (``flowsim.community.Settlements``): capitation and year-end settlements;
 - ``providers`` (``flowsim.providers.Providers``): what the facility agents decide, once a month
-  (Mesa recurring event), and the lead hospital's view of the budget year.
+  (Mesa recurring event) and when new rules take effect, and the lead hospital's view of the
+  budget year.
 
 Daily step, in this fixed order (``step``): discharges, minor episodes, 两病 follow-ups,
 admissions. Every encounter is priced by ``flowsim.policy.claim_for`` in the compiled loops of
@@ -145,7 +146,6 @@ class CountyModel(mesa.Model):
         """Put the rules in force on ``self.date`` (scheduled at every change date)."""
         self.rules = Rules(self.config, self.date)
         self.chronic.certify()
-        self.providers.decide()
 
     def _schedule_year_end(self) -> None:
         next_year = date(self.date.year + 1, 1, 1)

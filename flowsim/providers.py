@@ -238,12 +238,18 @@ class Providers:
         self.log: list[dict] = []
 
     def schedule(self) -> None:
-        """Decide now, and at the start of every calendar month from the next one on."""
+        """Decide now, at every month start, and on every other date new rules take effect.
+
+        Decisions come after the rules and any year-end settlement of the same day.
+        """
         m = self.model
         self.decide()
         m.schedule_recurring(self.decide, Schedule(interval=_days_to_next_month,
                                                    start=m.time + _days_to_next_month(m)),
                              priority=Priority.LOW)
+        for day in m.config.change_dates():
+            if day.day != 1:
+                m.schedule_event(self.decide, at=(day - m.start_date).days, priority=Priority.LOW)
 
     def decide(self) -> None:
         """The month's decisions of every facility agent, the lead hospital first."""
