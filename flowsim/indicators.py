@@ -296,7 +296,7 @@ def assessment_score(w: Window) -> float:
     return _ratio(w.scores, w.scored_years)
 
 
-@_indicator("community_settlement_per_capita", "医共体 year-end settlement per capita",
+@_indicator("community_settlement_per_capita", "医共体 settlement payment per capita",
             "医共体年终清算（人均）", "yuan per person-year")
 def community_settlement_per_capita(w: Window) -> float:
     """Fund's year-end 医共体 payment (surplus kept − overrun borne) / residents × 365 / days."""

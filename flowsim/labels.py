@@ -45,6 +45,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "unit.fraction of residents per year": ("fraction of residents per year", "每年居民比例"),
     "unit.fraction per year": ("fraction per year", "每年比例"),
     "unit.ratio": ("ratio", "比值"),
+    "unit.fraction of revenue": ("fraction of revenue", "占收入比例"),
+    "unit.score (0–1)": ("score (0–1)", "得分（0–1）"),
     "unit.yuan per person-year": ("yuan per person-year", "元/人·年"),
     "unit.yuan per year": ("yuan per year", "元/年"),
     "unit.visits per person-year": ("visits per person-year", "人次/人·年"),
