@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -21,7 +22,15 @@ from rich.text import Text
 
 from flowsim import experiments, indicators
 from flowsim.api import run as run_scenario
-from flowsim.config import MAX_COUNT, MAX_DAYS, MAX_SEED, POPULATION, load_scenario, parse_setting
+from flowsim.config import (
+    MAX_COUNT,
+    MAX_DAYS,
+    MAX_SEED,
+    POPULATION,
+    load_scenario,
+    parse_setting,
+    whole_years,
+)
 from flowsim.errors import InputError
 from flowsim.export import check_targets, export
 from flowsim.files import check_file, check_folder
@@ -113,6 +122,11 @@ def run(
         int | None,
         _whole("--days", 1, MAX_DAYS, "Days to simulate (default: the scenario's 'days')."),
     ] = None,
+    years: Annotated[
+        int | None,
+        _whole("--years", 1, 100, "Whole insurance years from the start date instead of --days "
+               "(leap years included; every year ending in the run is settled)."),
+    ] = None,
     seed: Annotated[int, _whole("--seed", 0, MAX_SEED, "Random seed.")] = 0,
     out: Annotated[
         Path | None, typer.Option(help="Folder for daily counters and the run summary (Parquet).")
@@ -122,6 +136,8 @@ def run(
     population: Population = None,
 ) -> None:
     """Run one scenario, print its indicators, and optionally write the results."""
+    if days is not None and years is not None:
+        raise InputError(None, "--years", years, "either --days or --years, not both")
     if out is not None:
         check_folder(out, "--out")
     if report:
@@ -129,7 +145,7 @@ def run(
     changes = settings_of(settings, population)
     scenario = experiments.with_settings(load_scenario(config), changes)
     check_run(scenario)  # the county can be read and fits in memory
-    n_days = days or scenario.days
+    n_days = whole_years(scenario.start_date, years) if years else days or scenario.days
     label = f"{scenario.name} ({scenario.file})"
     with Progress(
         TextColumn("{task.description}", style="bold", markup=False),
@@ -148,6 +164,8 @@ def run(
     console.print(indicator_table(results, title=f"{label}, seed {seed}, {n_days} days"))
     for table in settlement_tables(results):
         console.print(table)
+    if (decided := decision_table(results)) is not None:
+        console.print(decided)
     if results.settlements.empty and results.dip_settlements.empty and (
             results.capitation_settlements.empty):
         console.print("no year-end settlement in this run (no 医共体 budget, DIP or capitation, "
@@ -478,7 +496,7 @@ def indicator_table(results: Results, *, title: str) -> Table:
 SETTLEMENTS = {
     "settlements": ("医共体 year-end settlement (million yuan)",
                     ("year", "days", "budget", "spent", "surplus", "overrun", "fund_extra",
-                     "community_kept", "community_bears", "reinvested")),
+                     "community_kept", "community_bears", "reinvested", "score")),
     "dip_settlements": ("DIP year-end point value (区域点数法; points and yuan in millions, "
                         "point value in yuan)",
                         ("year", "days", "budget", "points", "paid_at_provisional",
@@ -487,7 +505,7 @@ SETTLEMENTS = {
                                ("year", "tier", "facilities", "budget", "cost_of_services",
                                 "facility_kept", "returned_to_fund")),
 }
-_AS_IS = ("year", "days", "tier", "facilities", "final_point_value")
+_AS_IS = ("year", "days", "tier", "facilities", "final_point_value", "score")
 
 
 def settlement_tables(results: Results) -> list[Table]:
@@ -501,11 +519,34 @@ def settlement_tables(results: Results) -> list[Table]:
         for col in columns:
             table.add_column(col, justify="right")
         for row in frame.itertuples(index=False):
-            table.add_row(*(f"{getattr(row, c):.2f}" if c == "final_point_value"
+            table.add_row(*(f"{getattr(row, c):.2f}" if c in ("final_point_value", "score")
                             else str(getattr(row, c)) if c in _AS_IS
                             else f"{getattr(row, c) / 1e6:,.2f}" for c in columns))
         tables.append(table)
     return tables
+
+
+DECISIONS = ("position", "clawback", "stay_factor", "keep_share", "send_out_share", "avoid_share",
+             "township_refer_up_above")
+
+
+def decision_table(results: Results) -> Table | None:
+    """The lead hospital's decisions by insurance year (means of its monthly decisions)."""
+    d = results.decisions
+    if d.empty or not (d.clawback > 0).any():
+        return None
+    when = pd.to_datetime(d.date)
+    d = d[when < pd.Timestamp(results.start_date) + pd.Timedelta(days=results.days)]
+    by_year = d.groupby(when.dt.year)[list(DECISIONS)].mean()
+    table = Table(title="lead hospital's decisions by year (mean of the monthly decisions: "
+                  "projected spending / budget, expected claw-back per fund yuan, stay factor, "
+                  "shares kept / sent out / treated as outpatients, township refer-up threshold)",
+                  title_justify="left")
+    for col in ("year", *DECISIONS):
+        table.add_column(col, justify="right")
+    for year, row in by_year.iterrows():
+        table.add_row(str(year), *(f"{row[c]:.3f}" for c in DECISIONS))
+    return table
 
 
 def main(args: list[str] | None = None) -> None:

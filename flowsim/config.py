@@ -354,7 +354,7 @@ class ChoiceSection(Strict):
     inpatient_tier_constant: Param[Tiers[Utility]]
     no_care_constant: Param[Utility]
     no_admission_constant: Param[Utility]
-    care_nest_dissimilarity: Param[Annotated[float, Field(gt=0, le=1)]]
+    care_nest_dissimilarity: Param[Annotated[Number, Field(gt=0, le=1)]]
     cost_per_100_yuan: Param[Services[NonNeg]]
     income_elasticity: Param[NonNeg]
     travel_per_hour: Param[NonNeg]
@@ -465,28 +465,90 @@ class PaymentSection(Strict):
         return self
 
 
+class AssessmentItems(Strict, Generic[T]):
+    """One value per indicator of the 医共体 performance assessment (001 二(四))."""
+
+    medical_cost_growth: T
+    effective_reimbursement_ratio: T
+    grassroots_visit_share: T
+    in_county_fund_share: T
+    grassroots_fund_share: T
+
+
+class Assessment(Strict):
+    """The 医共体 performance assessment that sets the year-end shares (001 二(四)).
+
+    Each indicator earns marks linearly from 0 at ``zero_at`` to 1 at ``full_at`` (either may be
+    the larger: for cost growth lower is better); the score is the weighted mean of the marks.
+    """
+
+    scored: Param[Dated[Flag]]
+    weights: Param[AssessmentItems[NonNeg]]
+    zero_at: Param[AssessmentItems[Number]]
+    full_at: Param[AssessmentItems[Number]]
+
+    @model_validator(mode="after")
+    def _scale(self) -> Self:
+        for name in AssessmentItems.model_fields:
+            if getattr(self.zero_at.value, name) == getattr(self.full_at.value, name):
+                raise PydanticCustomError(
+                    "assessment_scale", "zero_at and full_at must differ",
+                    {"field": f"full_at.value.{name}", "input": getattr(self.full_at.value, name)})
+        if sum(self.weights.on(UNDATED)) <= 0:
+            raise PydanticCustomError("assessment_weights", "at least one weight above 0",
+                                      {"field": "weights.value"})
+        return self
+
+
 class CommunitySection(Strict):
     """County medical community (医共体) global budget, 鲁医保发〔2024〕39号 二(二)–(四)."""
 
     global_budget: Param[Dated[Flag]]
-    per_capita_standard: Param[Schemes[Yuan]]
+    per_capita_standard: Param[Schemes[Dated[Yuan]]]
     count_out_of_county: Param[Flag]
     prepayment_months: Param[Annotated[Number, Field(ge=0, le=12)]]
     surplus_retained_share: Param[Rate]
     overrun_fund_share: Param[Rate]
     reasonable_overrun_limit: Param[NonNeg]
     reinvested_share: Param[Rate]
-    quality_gain_per_10m_yuan: Param[NonNeg]
+    quality_gain_per_yuan_per_resident: Param[NonNeg]
+    capability_gain_per_yuan_per_resident: Param[NonNeg]
+    assessment: Assessment
 
 
 class ResponsesSection(Strict):
-    """Provider responses to payment incentives: documented, switchable assumptions."""
+    """Fixed provider responses: used where a decision rule (``providers.*_rule``) is off.
+
+    ``case_payment_outpatient_below`` is also the severity below which the admission rule may
+    treat a serious episode as an outpatient.
+    """
 
     budget_keeps_transfers: Param[Rate]
     budget_rehab_multiplier: Param[Positive]
     drg_stay_factor: Param[Positive]
     case_payment_avoided_admissions: Param[Rate]
     case_payment_outpatient_below: Param[Rate]
+
+
+class ProvidersSection(Strict):
+    """Facilities that decide (``flowsim.providers``): one rule per decision, each switchable.
+
+    A rule that is off leaves its decision at the fixed response of ``responses``.
+    """
+
+    length_of_stay_rule: Param[Flag]
+    transfer_rule: Param[Flag]
+    admission_rule: Param[Flag]
+    township_referral_rule: Param[Flag]
+    cost_to_charge: Param[Tiers[Rate]]
+    late_day_charge: Param[Rate]
+    loss_aversion: Param[Annotated[Number, Field(ge=1)]]
+    projection_sd: Param[Positive]
+    stay_sensitivity: Param[NonNeg]
+    transfer_sensitivity: Param[NonNeg]
+    admission_sensitivity: Param[NonNeg]
+    referral_sensitivity: Param[NonNeg]
+    costly_severity: Param[Rate]
 
 
 class FundSection(Strict):
@@ -522,6 +584,7 @@ class Scenario(Strict):
     payment: PaymentSection
     community: CommunitySection
     responses: ResponsesSection
+    providers: ProvidersSection
     fund: FundSection
 
     @model_validator(mode="after")
@@ -601,6 +664,19 @@ class Scenario(Strict):
                 csv[key]["value"] = str((other.file.parent / csv[key]["value"]).resolve())
         raw["county"] = county
         return _validate(raw, self._file, self._provenance or {})
+
+
+def whole_years(start: date, years: int) -> int:
+    """Days in ``years`` whole insurance years from ``start``, leap days included.
+
+    Example: from 2023-01-01, 2 years are 365 + 366 = 731 days, so the year end of 2024 falls
+    inside the run and is settled. A 29 February start ends on 1 March of a common year.
+    """
+    try:
+        end = start.replace(year=start.year + years)
+    except ValueError:
+        end = date(start.year + years, 3, 1)
+    return (end - start).days
 
 
 def resolve(section: BaseModel, day: date) -> SimpleNamespace:

@@ -13,6 +13,7 @@ from flowsim.domain import (
     DIRECTIONS,
     N_QUINTILES,
     PAYERS,
+    ROUTES,
     SCHEMES,
     SERVICES,
     TIERS,
@@ -25,6 +26,7 @@ AXES: dict[str, tuple[str, ...]] = {
     "scheme": SCHEMES,
     "payer": PAYERS,
     "direction": DIRECTIONS,
+    "route": ROUTES,
     "quintile": tuple(f"q{q + 1}" for q in range(N_QUINTILES)),
 }
 """Axis name → the labels of its positions (codes of ``flowsim.domain``)."""
@@ -47,6 +49,9 @@ COUNTERS: dict[str, tuple[tuple[str, ...], type, str]] = {
                            "serious episodes not admitted by choice (应住院未住院)"),
     "admissions_avoided": (("tier",), np.int64,
                            "serious episodes a case-paid hospital treated as outpatients"),
+    "stays_by_route": (("route", "tier"), np.int64,
+                       "inpatient stays begun: new admissions, transfers (上转) and "
+                       "rehabilitation stays (下转), by the tier admitting"),
     "dip_points": (("tier",), np.float64, "DIP points earned by admissions"),
     "dip_standard": (("tier",), np.float64, "yuan of DIP standards at the provisional value"),
     "choices": (("service", "tier"), np.int64,

@@ -72,6 +72,14 @@ class Payer(IntEnum):
     FUND_PAID = 4
 
 
+class Route(IntEnum):
+    """How an inpatient stay began: a new admission, a transfer (上转), or rehabilitation (下转)."""
+
+    NEW = 0
+    TRANSFER = 1
+    REHAB = 2
+
+
 class Direction(IntEnum):
     """Direction of a referral between tiers: the first axis of the referral counters."""
 
@@ -98,6 +106,7 @@ IS_IN_COUNTY = np.isin(np.arange(len(Tier)), IN_COUNTY)
 """[tier] bool: the tier is inside the county."""
 PAYERS = tuple(p.name.lower() for p in Payer)
 DIRECTIONS = tuple(d.name.lower() for d in Direction)
+ROUTES = tuple(r.name.lower() for r in Route)
 N_SCHEMES = len(Scheme)
 N_QUINTILES = 5
 """Income quintiles (0 = poorest)."""

@@ -39,10 +39,13 @@ class Total(IntEnum):
     FUND = 2  # what the fund paid the facility
     BILL = 3
     REVENUE = 4  # fund paid + assistance + patient
+    PATIENT = 5  # out-of-pocket
+    ASSISTANCE = 6  # medical assistance
 
 
 MEASURES = tuple(t.name.lower() for t in Total)
-_VISITS, _ADMISSIONS, _T_FUND, _T_BILL, _REVENUE = (int(t) for t in Total)
+_VISITS, _ADMISSIONS, _T_FUND, _T_BILL, _REVENUE, _T_PATIENT, _T_ASSISTANCE = (
+    int(t) for t in Total)
 
 
 class Taste(NamedTuple):
@@ -297,6 +300,8 @@ def book_claim(b, rec, f, s, bill, deductible_paid, fund, assistance, patient, f
     b.totals[_T_FUND, f] += fund_paid
     b.totals[_T_BILL, f] += bill
     b.totals[_REVENUE, f] += fund_paid + assistance + patient
+    b.totals[_T_PATIENT, f] += patient
+    b.totals[_T_ASSISTANCE, f] += assistance
 
 
 @njit(cache=True)

@@ -57,6 +57,7 @@ from flowsim.config import (
     Whole,
     load_model,
     load_scenario,
+    whole_years,
 )
 from flowsim.errors import InputError
 from flowsim.files import (
@@ -167,6 +168,7 @@ class ExperimentSpec(Strict):
     replications: Annotated[Whole, Field(ge=1, le=MAX_REPLICATIONS)] = 1
     first_seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] = 0
     days: Annotated[Whole, Field(ge=1, le=MAX_DAYS)] | None = None
+    years: Annotated[Whole, Field(ge=1, le=100)] | None = None
     indicators: list[str] | None = None
     out: str | None = None
     sweep: Annotated[dict[str, Lever], Field(min_length=1)] | None = None
@@ -176,6 +178,8 @@ class ExperimentSpec(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        if self.days is not None and self.years is not None:
+            raise _error("years", self.years, "days or years, not both")
         designs = [k for k in ("sweep", "sample", "sensitivity") if getattr(self, k)]
         if len(designs) > 1:
             raise _error(designs[1], designs[1], "at most one of sweep, sample and sensitivity")
@@ -366,7 +370,8 @@ def plan(
                     config = config.with_county(other)
                 config = _override(config, county.overrides, path, f"counties.{k}.overrides")
             config = with_settings(config, settings)
-            n_days = spec.days or config.days
+            n_days = (whole_years(config.start_date, spec.years) if spec.years
+                      else spec.days or config.days)
             name = entry["scenario"]
             if k == 0 and name not in changes:
                 files.append({"variant": name, "file": str(config.file) if config.file
@@ -587,7 +592,8 @@ def window_to_json(w: indicators.Window) -> dict:
 
 def window_from_json(data: dict) -> indicators.Window:
     """Inverse of ``window_to_json``."""
-    plain = {"days", "residents", "settlement_fund_extra"}
+    plain = {"days", "residents", "settlement_fund_extra", "community_fund_extra", "scores",
+             "scored_years"}
     return indicators.Window(**{
         k: v if k in plain else tuple(map(tuple, v)) if k == "cost_by_year"
         else {name: np.asarray(x) for name, x in v.items()} if k == "counts" else np.asarray(v)

@@ -27,6 +27,7 @@ class Facilities:
         visits_yesterday: [facility] outpatient visits of the previous day (crowding).
         turned_away: [facility] patients who found the facility full today.
         totals: [Total, facility] visits, admissions and yuan since the start of the run.
+        agents: the facility agents (``flowsim.agents``), by row.
         quality: [tier] quality patients perceive, 0–1 (grows with reinvested surplus).
         catchment: [facility, scheme] residents a grassroots facility serves (capitation).
     """
@@ -44,8 +45,8 @@ class Facilities:
         self.totals = np.zeros((len(Total), len(fac)))
         self.quality = model.params.facilities.quality.copy()
         self.catchment = catchment_by_scheme(model)
-        for row, tier in enumerate(self.tier):
-            FACILITY_CLASSES[Tier(tier)](model, row)
+        self.agents = [FACILITY_CLASSES[Tier(tier)](model, row)
+                       for row, tier in enumerate(self.tier)]
 
     def __len__(self) -> int:
         return len(self.tier)
@@ -80,6 +81,11 @@ class Facilities:
     def by_tier(self, values: np.ndarray) -> np.ndarray:
         """[tier] sums of a [facility] array, as integers."""
         return np.bincount(self.tier, weights=values, minlength=len(Tier)).astype(np.int64)
+
+    def agents_in_decision_order(self) -> list:
+        """The facility agents, county hospitals (the 医共体 lead) first, then by tier and row."""
+        order = {Tier.COUNTY: 0, Tier.TOWNSHIP: 1, Tier.VILLAGE: 2, Tier.OUT_OF_COUNTY: 3}
+        return sorted(self.agents, key=lambda a: (order[a.tier], a.row))
 
     def improve_grassroots(self, gain: float) -> None:
         """Raise grassroots quality by ``gain`` points (at most 1)."""

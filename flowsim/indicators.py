@@ -22,6 +22,7 @@ from flowsim.domain import (
     TIERS,
     Direction,
     Payer,
+    Route,
     Scheme,
     Service,
     Tier,
@@ -46,6 +47,11 @@ class Window:
     resident_years: np.ndarray  # [quintile] residents × insurance years observed
     cost_by_year: tuple[tuple[int, int, float], ...]  # (year, days observed, total bill yuan)
     settlement_fund_extra: float  # yuan the fund paid (+) or recovered (−) at year-end settlements
+    settlement_by_tier: np.ndarray  # [tier] of those yuan, by the tier paid (+) or recovering (−)
+    care_cost_by_tier: np.ndarray  # [tier] cost of the care given: cost-to-charge × bills, yuan
+    community_fund_extra: float  # yuan the fund paid (+) or recovered (−) at 医共体 settlements
+    scores: float  # sum of the assessment scores of the 医共体 settlements in the window
+    scored_years: float  # 医共体 settlements in the window
 
     def __getattr__(self, name: str) -> np.ndarray:
         if name != "counts" and name in self.counts:
@@ -322,7 +328,7 @@ def visits_per_capita(w: Window) -> float:
     "admissions_per_capita", "admissions per capita", "人均住院人次", "admissions per person-year"
 )
 def admissions_per_capita(w: Window) -> float:
-    """Admissions (including transfers and rehabilitation stays) / residents × 365 / days."""
+    """Inpatient stays begun (new, transfers, rehabilitation) / residents × 365 / days."""
     return _ratio(w.admissions.sum(), w.residents) * w.per_year
 
 
@@ -354,6 +360,38 @@ def episodes_treated_per_capita(w: Window) -> float:
     treated = (w.minor_episodes.sum() - w.no_care.sum() + w.serious_episodes.sum()
                - w.admissions_forgone.sum())
     return _ratio(treated, w.residents) * w.per_year
+
+
+@_indicator("new_admissions_per_capita", "new admissions per capita", "人均新入院人次",
+            "admissions per person-year")
+def new_admissions_per_capita(w: Window) -> float:
+    """New admissions (no transfers, no rehabilitation stays) / residents × 365 / days."""
+    return _ratio(w.stays_by_route[Route.NEW].sum(), w.residents) * w.per_year
+
+
+@_indicator("transfers_out_per_1000", "transfers out of the county per 1,000",
+            "转往县域外住院（每千人）", "per 1,000 person-years")
+def transfers_out_per_1000(w: Window) -> float:
+    """Inpatient transfers (上转) admitted outside the county / residents × 1,000 × 365 / days."""
+    return _ratio(w.stays_by_route[Route.TRANSFER, Tier.OUT_OF_COUNTY] * 1000,
+                  w.residents) * w.per_year
+
+
+@_indicator("assessment_score", "医共体 assessment score", "医共体考核得分", "score (0–1)")
+def assessment_score(w: Window) -> float:
+    """Mean score of the 医共体 performance assessments settled in the window (001 二(四)).
+
+    Weighted mean of the marks of cost growth, reimbursement ratio, grassroots visit share,
+    in-county fund share and grassroots fund share; NaN without a settlement.
+    """
+    return _ratio(w.scores, w.scored_years)
+
+
+@_indicator("community_settlement_per_capita", "医共体 settlement payment per capita",
+            "医共体年终清算（人均）", "yuan per person-year")
+def community_settlement_per_capita(w: Window) -> float:
+    """Fund's year-end 医共体 payment (surplus kept − overrun borne) / residents × 365 / days."""
+    return _ratio(w.community_fund_extra, w.residents) * w.per_year
 
 
 @_indicator("admissions_avoided_per_1000", "admissions avoided by case payment per 1,000",
@@ -455,6 +493,19 @@ def _add_breakdowns() -> None:
         _indicator(f"fund_{TIERS[t]}", f"fund spending: {en}", f"基金支出：{zh}", "yuan per year")(
             fund_t
         )
+
+        def margin_t(w: Window, t=t) -> float:
+            """(Revenue − cost of care) / revenue of the tier's facilities.
+
+            Revenue = fund payments + assistance + out-of-pocket + year-end settlements to the
+            tier; cost = cost-to-charge ratio × bills (``providers.cost_to_charge``).
+            """
+            revenue = (w.fund[:, t].sum() + w.assistance[:, t].sum()
+                       + w.out_of_pocket[:, t].sum() + w.settlement_by_tier[t])
+            return _ratio(revenue - w.care_cost_by_tier[t], revenue)
+
+        _indicator(f"provider_margin_{TIERS[t]}", f"provider margin: {en}",
+                   f"医疗机构收支结余率：{zh}", "fraction of revenue")(margin_t)
         _indicator(
             f"visit_share_{TIERS[t]}", f"visit share: {en}", f"门诊人次占比：{zh}", "fraction"
         )(visit_share_t)
@@ -504,10 +555,16 @@ HEADLINE = (
     "forgone_admission_share",
     "visits_per_capita",
     "admissions_per_capita",
+    "new_admissions_per_capita",
     "referrals_up_per_1000",
+    "transfers_out_per_1000",
     "referrals_down_per_1000",
     "bed_occupancy_township",
     "bed_occupancy_county",
+    "provider_margin_township",
+    "provider_margin_county",
+    "assessment_score",
+    "community_settlement_per_capita",
 )
 """Indicators printed by ``flowsim run``; the rest are in the saved summary."""
 

@@ -14,7 +14,7 @@ import numpy as np
 from flowsim import encounters
 from flowsim.benefits import Claim
 from flowsim.choice import CHOICE_TIERS, WITH_BEDS, Column
-from flowsim.domain import IS_GRASSROOTS, N_SCHEMES, Direction, Referral, Service, Tier
+from flowsim.domain import IS_GRASSROOTS, N_SCHEMES, Direction, Referral, Route, Service, Tier
 from flowsim.outpatient import book_visits, take_paths
 from flowsim.policy import provider_payment
 
@@ -85,41 +85,50 @@ class Stays:
             m.today.dip_standard += np.bincount(tier, weights=paid.dip_standard,
                                                 minlength=len(Tier))
         m.facilities.beds_occupied += np.bincount(fac, minlength=len(m.facilities))
+        route = np.select([batch["referral"] == Referral.UP, rehab], [Route.TRANSFER, Route.REHAB],
+                          Route.NEW)
+        np.add.at(m.today.stays_by_route, (route, tier), 1)
         self._record(batch, stay, self._what_follows(batch, tier, rehab, capable), capable,
                      claim.deductible_paid)
 
     def _length_of_stay(self, batch, tier, rehab) -> tuple[np.ndarray, np.ndarray]:
-        """(stay in days, whether the facility can treat the severity).
+        """(stay in days, whether the facility treats the patient to the end of the stay).
 
         Stay = mean LOS × (0.5 + U) × (0.5 + severity) rounded, ≥ 1 day (rehabilitation: rehab
         LOS × (0.5 + U)); both factors average 1, so severity moves cost without moving the mean.
-        Hospitals paid by case (DRG or DIP) shorten stays by ``responses.drg_stay_factor``. A
-        facility that cannot treat the severity keeps the patient ``transfer_after_days``.
+        Each stay is multiplied by its facility's decided stay factor (``Decisions``: acute or
+        rehabilitation). A facility that cannot treat the severity (above its decided
+        capability), or that sends a costly patient out of the county (severity ≥
+        ``providers.costly_severity``, with its decided ``send_out_share``), keeps the patient
+        ``transfer_after_days``.
         """
         m, f = self.model, self.params
+        d, fac = m.providers.decisions, batch["fac"]
         mean_los = np.where(rehab, f.rehab_length_of_stay, f.length_of_stay[tier])
         severity_factor = np.where(rehab, 1.0, 0.5 + batch["severity"])
-        # provider response: hospitals paid by case (DRG or DIP) shorten stays
-        case_factor = np.where(m.rules.case_paid[tier] & ~rehab,
-                               m.params.responses.drg_stay_factor, 1.0)
+        # provider decision: how long to keep inpatients
+        factor = np.where(rehab, d.rehab_stay_factor[fac], d.stay_factor[fac])
         stay = np.maximum(1, np.rint(mean_los * (0.5 + batch["u_los"]) * severity_factor
-                                     * case_factor)).astype(np.int64)
-        capable = rehab | (batch["severity"] <= f.inpatient_capability[tier])
+                                     * factor)).astype(np.int64)
+        capable = rehab | (batch["severity"] <= d.inpatient_capability[fac])
+        if d.send_out_share[fac].any():  # provider decision: costly patients sent out
+            u_send = m.streams.on("transfer.send_out", m.day).random(len(fac))
+            capable &= ~((batch["severity"] >= m.params.providers.costly_severity) & ~rehab
+                         & (batch["referral"] != Referral.UP)
+                         & (u_send < d.send_out_share[fac]))
         stay = np.minimum(np.where(capable, stay, np.minimum(stay, f.transfer_after_days)),
                           MAX_STAY_DAYS)
         return stay, capable
 
     def _what_follows(self, batch, tier, rehab, capable) -> np.ndarray:
-        """``Referral`` code after discharge: UP if not capable, DOWN for rehabilitation, NONE.
+        """``Referral`` code after discharge: UP if not treated here, DOWN for rehabilitation.
 
-        County discharges are referred down for rehabilitation with probability down_for_rehab
-        (× ``responses.budget_rehab_multiplier`` under a global budget).
+        County discharges are referred down for rehabilitation with the hospital's decided
+        probability (``Decisions.down_for_rehab``).
         """
-        m = self.model
-        p_down = m.rules.referral.down_for_rehab * (
-            m.params.responses.budget_rehab_multiplier if m.rules.community.global_budget
-            else 1.0)
-        down = capable & ~rehab & (tier == Tier.COUNTY) & (batch["u_rehab"] < min(p_down, 1.0))
+        p_down = self.model.providers.decisions.down_for_rehab[batch["fac"]]
+        down = (capable & ~rehab & (tier == Tier.COUNTY)
+                & (batch["u_rehab"] < np.minimum(p_down, 1.0)))
         return np.where(capable, np.where(down, Referral.DOWN, Referral.NONE), Referral.UP)
 
     def _record(self, batch, stay, then, capable, deductible_paid) -> None:
@@ -162,9 +171,10 @@ class Admissions:
     def _transfers_up(self, due, free) -> dict | None:
         """上转: inpatients the facility cannot treat go to the county hospital, else outside.
 
-        The county hospital takes them if it can treat the severity and has a free bed. Under a
-        global budget the lead hospital keeps some patients it would send out of the county
-        (``responses.budget_keeps_transfers``), treating them within its capability.
+        The county hospital takes them if it can treat the severity and has a free bed. The
+        lead hospital (the village's county hospital) keeps its decided share of the patients it
+        would send out of the county (``Decisions.keep_share``), treating them within its
+        capability.
         """
         m = self.model
         up = due[due["then"] == Referral.UP]
@@ -177,8 +187,8 @@ class Admissions:
         hospitals = m.chooser.alternatives[[Column.COUNTY, Column.OUT_OF_COUNTY]][
             :, m.residents.village[res]]
         county_cap = m.params.facilities.inpatient_capability[Tier.COUNTY]
-        keep = (m.rules.community.global_budget
-                & (u_keep < m.params.responses.budget_keeps_transfers))
+        lead = hospitals[0]
+        keep = u_keep < np.where(lead >= 0, m.providers.decisions.keep_share[lead], 0.0)
         to_county = (IS_GRASSROOTS[from_tier] & (sev <= county_cap)) | keep
         sev = np.where(keep, np.minimum(sev, county_cap), sev)
         wants = np.vstack([to_county, ~to_county]).astype(np.float64)

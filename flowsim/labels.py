@@ -132,6 +132,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "change.no_source": ("none of its own: set with --set or an experiment's overrides",
                          "未注明依据：由 --set 或实验设定"),
     "unit.ratio": ("ratio", "比值"),
+    "unit.fraction of revenue": ("fraction of revenue", "占收入比例"),
+    "unit.score (0–1)": ("score (0–1)", "得分（0–1）"),
     "unit.yuan per person-year": ("yuan per person-year", "元/人·年"),
     "unit.visits per person-year": ("visits per person-year", "人次/人·年"),
     "unit.admissions per person-year": ("admissions per person-year", "人次/人·年"),

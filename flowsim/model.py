@@ -10,7 +10,10 @@ each with one job and its own state:
 - ``illness`` (``flowsim.illness.Illness``): who falls ill, how badly, bill noise;
 - ``minor``, ``chronic`` (``flowsim.outpatient``): outpatient stages;
 - ``admissions``, ``stays`` (``flowsim.inpatient``): the inpatient stage and stays in progress;
-- ``settlements`` (``flowsim.community.Settlements``): capitation and year-end settlements.
+- ``settlements`` (``flowsim.community.Settlements``): capitation and year-end settlements;
+- ``providers`` (``flowsim.providers.Providers``): what the facility agents decide, once a month
+  (Mesa recurring event) and when new rules take effect, and the lead hospital's view of the
+  budget year.
 
 Daily step, in this fixed order (``step``): discharges, minor episodes, 两病 follow-ups,
 admissions. Every encounter is priced by ``flowsim.policy.claim_for`` in the compiled loops of
@@ -51,13 +54,14 @@ from flowsim.inpatient import Admissions, Stays
 from flowsim.outpatient import ChronicFollowups, MinorEpisodes
 from flowsim.policy import Rules
 from flowsim.population import build_residents
+from flowsim.providers import Providers
 from flowsim.streams import Streams
 from flowsim.synthetic_county import generate_county
 
 PATIENT_AGENTS_UP_TO = 50_000
 """Populations up to this size get a ``Patient`` agent per resident at build; larger ones get
 them on demand (``model.patient(row)``): 500,000 Mesa agents would cost ~3 s and ~460 B each."""
-PARAMETER_SECTIONS = ("facilities", "choice", "illness", "responses", "community")
+PARAMETER_SECTIONS = ("facilities", "choice", "illness", "responses", "community", "providers")
 """Scenario sections resolved once, on the start date (``CountyModel.params``)."""
 
 
@@ -121,6 +125,8 @@ class CountyModel(mesa.Model):
         for d in self.config.change_dates():
             self.schedule_event(self._apply_rules, at=(d - self.start_date).days)
         self._schedule_year_end()
+        self.providers = Providers(self)
+        self.providers.schedule()
 
     def _set_cost_sensitivity(self) -> None:
         """Cost sensitivity = (median income / income) ^ η, clipped to [0.2, 5] before the power."""
@@ -148,13 +154,16 @@ class CountyModel(mesa.Model):
     def _close_year(self) -> None:
         """Record the insurance year's outcomes, settle it, start the next.
 
-        The 医共体 settlement's retained, reinvested surplus raises grassroots quality.
+        The 医共体 settlement's retained, reinvested surplus raises grassroots quality and
+        capability (``Providers.settled``).
         """
         self.years.append(self.year_outcomes())
         year = self.day_counts[self.settlements.year_start:]
-        gain = self.settlements.close_year(year, self.date - timedelta(days=1))
-        if gain > 0:
-            self.facilities.improve_grassroots(gain)
+        row = self.settlements.close_year(year, self.date - timedelta(days=1))
+        if row is not None:
+            if row["quality_gain"] > 0:
+                self.facilities.improve_grassroots(row["quality_gain"])
+            self.providers.settled(row)
         self.settlements.year_start = len(self.day_counts)
         self.residents.reset_year()
         self._schedule_year_end()
@@ -232,6 +241,8 @@ class CountyModel(mesa.Model):
                                       "outpatient_slots_per_day", "beds"]].copy()
         for name, values in zip(MEASURES, self.facilities.totals, strict=True):
             fac[name] = values
+        fac["settlements"] = self.settlements.settled
+        fac["cost"] = self.params.providers.cost_to_charge[self.facilities.tier] * fac["bill"]
         f = self.facilities
         return RunRecord(
             scenario=self.config,
@@ -249,6 +260,7 @@ class CountyModel(mesa.Model):
             settlements=list(self.settlements.community.settlements),
             dip_settlements=list(self.settlements.dip),
             capitation_settlements=list(self.settlements.capitation),
+            decisions=list(self.providers.log),
         )
 
 
@@ -259,7 +271,8 @@ class RunRecord:
     ``counts``: every ``DayCounts`` field stacked with a leading day axis; ``years``: outcomes
     per insurance year (``CountyModel.year_outcomes``), the last one the year in progress
     (``partial``); ``facilities``: one row per facility with its totals (``encounters.Total``);
-    settlements: rows of the year-end settlement tables (``flowsim.community``).
+    settlements: rows of the year-end settlement tables (``flowsim.community``); ``decisions``: the
+    lead hospital's monthly decisions (``flowsim.providers.Providers.log``).
     """
 
     scenario: Scenario
@@ -275,6 +288,7 @@ class RunRecord:
     settlements: list[dict]
     dip_settlements: list[dict]
     capitation_settlements: list[dict]
+    decisions: list[dict]
 
     @property
     def days(self) -> int:

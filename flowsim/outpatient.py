@@ -74,9 +74,10 @@ class MinorEpisodes:
     """Acute minor illness: an outpatient visit or no care, and a referral up if needed.
 
     A patient chooses among their choice set and no care (``Chooser.weights`` with the no-care
-    constant), through a grassroots referral where that pays (``take_paths``). A facility that
-    cannot treat the episode's severity refers the patient up: they choose, by the same
-    utilities and their residual draw, a higher tier that can (or outside).
+    constant), through a grassroots referral where that pays (``take_paths``). A facility refers
+    up the patients above its decided threshold (its capability, ``Decisions.refer_up_above``,
+    set monthly by the facility agent): they choose, by the same utilities and their residual
+    draw, a higher tier that can (or outside).
     """
 
     def __init__(self, model) -> None:
@@ -112,7 +113,7 @@ class MinorEpisodes:
         m.today.first_contact += np.bincount(first, minlength=len(Tier))
         book_visits(m, ill[rows], chosen, Service.OUTPATIENT, self.bill[tier] * noise[0, rows],
                     np.where(via, Referral.GRASSROOTS, Referral.NONE))
-        need = rows[severity[rows] > self.capability[tier]]
+        need = rows[severity[rows] > m.providers.decisions.refer_up_above[chosen]]
         if len(need):
             self._refer_up(ill[need], fac[:, need], pick[need], severity[need],
                            weight[:no_care, need], residual[need], noise[1, need])

@@ -7,6 +7,8 @@
 - ``settlements``: the county medical community's year-end budget settlements (医共体).
 - ``dip_settlements``: the year-end DIP point-value settlements (区域点数法).
 - ``capitation_settlements``: year-end outpatient capitation settlements by tier (按人头付费).
+- ``decisions``: the lead hospital's monthly decisions and its view of the budget year
+  (``flowsim.providers``).
 
 Indicators for any period (a month, a year) are computed from the daily table with
 ``Results.indicators_for(start, end)``, so the summary and time series share one definition.
@@ -26,24 +28,27 @@ import pyarrow as pa
 from flowsim import indicators
 from flowsim.community import CAPITATION_COLUMNS, DIP_COLUMNS, SETTLEMENT_COLUMNS
 from flowsim.counters import AXES, COUNTERS
-from flowsim.domain import N_QUINTILES, Payer
+from flowsim.domain import N_QUINTILES, TIERS, Payer, Tier
 from flowsim.errors import InputError
 from flowsim.files import read_unit, write_unit
 from flowsim.model import RunRecord
 
 FILES = ("daily", "indicators", "facilities", "years", "settlements", "dip_settlements",
-         "capitation_settlements")
+         "capitation_settlements", "decisions")
 """Tables written by ``Results.save`` as ``<name>.parquet``."""
-_COLUMN = {"payer": "measure", "direction": "measure"}
+OPTIONAL = ("decisions",)
+"""Tables a results folder written before they existed may lack (read as empty)."""
+_COLUMN = {"payer": "measure", "direction": "measure", "route": "measure"}
 """Axes shown in the ``measure`` column of the daily table (the other axes keep their name)."""
+_PREFIX = {axis: {"direction": "referrals_", "route": "stays_"}.get(axis, "") for axis in AXES}
+"""Prefix of an axis's labels in the ``measure`` column (``referrals_up``, ``stays_new``)."""
 _LAYOUT = {
-    name: [(_COLUMN.get(axis, axis),
-            tuple(f"referrals_{d}" for d in AXES[axis]) if axis == "direction" else AXES[axis])
-           for axis in axes]
+    name: [(_COLUMN.get(axis, axis), _PREFIX[axis] and tuple(
+        f"{_PREFIX[axis]}{label}" for label in AXES[axis]) or AXES[axis]) for axis in axes]
     for name, (axes, _, _) in COUNTERS.items()
 }
 """Counter → [(column, labels) per axis after the day axis] of the tidy daily table."""
-_MEASURE = {"oop_by_quintile": "oop", "money": None, "referrals": None}
+_MEASURE = {"oop_by_quintile": "oop", "money": None, "referrals": None, "stays_by_route": None}
 DIMENSIONS = ("service", "tier", "to_tier", "scheme", "quintile")
 
 
@@ -62,6 +67,7 @@ class Results:
     settlements: pd.DataFrame
     dip_settlements: pd.DataFrame
     capitation_settlements: pd.DataFrame
+    decisions: pd.DataFrame
     meta: dict
 
     # -- construction ----------------------------------------------------------------------------
@@ -95,6 +101,7 @@ class Results:
             "residents_by_quintile": record.residents_by_quintile,
             "members_by_scheme": record.members_by_scheme,
             "beds_by_tier": record.beds_by_tier,
+            "cost_to_charge": scenario.providers.cost_to_charge.on(record.start_date).tolist(),
             "policy_changes": [
                 d.isoformat()
                 for d in scenario.change_dates()
@@ -118,6 +125,7 @@ class Results:
                 {"year": int, "days": int}),
             pd.DataFrame(record.capitation_settlements, columns=list(CAPITATION_COLUMNS)).astype(
                 {"year": int, "facilities": int}),
+            pd.DataFrame(record.decisions),
             meta,
         )
         res.indicators = res.indicators_for()
@@ -142,6 +150,8 @@ class Results:
         y = y[(y.year >= d.date.min().year) & (y.year <= d.date.max().year)]
         bill = d[d.measure == "bill"].groupby(d.date.dt.year, observed=True).value.sum()
         day_counts = d.groupby(d.date.dt.year).date.nunique()
+        bills = d[d.measure == "bill"].groupby("tier", observed=True).value.sum()
+        bill_by_tier = np.array([float(bills.get(t, 0.0)) for t in TIERS])
         return indicators.Window(
             days=n_days,
             residents=self.meta["residents"],
@@ -153,6 +163,12 @@ class Results:
             settlement_fund_extra=self._settled(d, self.settlements, "fund_extra")
             + self._settled(d, self.dip_settlements, "adjustment")
             - self._settled(d, self.capitation_settlements, "returned_to_fund"),
+            settlement_by_tier=self._settled_by_tier(d),
+            care_cost_by_tier=bill_by_tier * np.asarray(
+                self.meta.get("cost_to_charge", [np.nan] * len(TIERS)), float),
+            community_fund_extra=self._settled(d, self.settlements, "fund_extra"),
+            scores=self._settled(d, self.settlements, "score"),
+            scored_years=float(self._settled_years(d, self.settlements)),
             cost_by_year=tuple(
                 (int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0))) for yr in day_counts.index
             ),
@@ -202,6 +218,28 @@ class Results:
         return float(table.loc[years, column].sum())
 
     @staticmethod
+    def _settled_years(d: pd.DataFrame, table: pd.DataFrame) -> int:
+        """Settlements of the years the window covers."""
+        return int(table.year.between(d.date.min().year, d.date.max().year).sum())
+
+    def _settled_by_tier(self, d: pd.DataFrame) -> np.ndarray:
+        """[tier] year-end settlement money paid (+) to or recovered (−) from each tier, yuan.
+
+        The 医共体 settlement goes to the county tier (the lead hospital), DIP adjustments to
+        the tiers that earned the points, capitation returned to the fund from its tier.
+        """
+        out = np.zeros(len(TIERS))
+        out[Tier.COUNTY] += self._settled(d, self.settlements, "fund_extra")
+        for t, name in enumerate(TIERS):
+            if f"adjustment_{name}" in self.dip_settlements:
+                out[t] += self._settled(d, self.dip_settlements, f"adjustment_{name}")
+        cap = self.capitation_settlements
+        years = cap.year.between(d.date.min().year, d.date.max().year)
+        for name, amount in cap[years].groupby("tier").returned_to_fund.sum().items():
+            out[TIERS.index(name)] -= amount
+        return out
+
+    @staticmethod
     def _sum(d: pd.DataFrame, name: str) -> np.ndarray:
         layout = _LAYOUT[name]
         shape = tuple(len(labels) for _, labels in layout)
@@ -235,13 +273,14 @@ class Results:
         out = Path(out_dir)
         what = "a results folder written by 'flowsim run --out'"
         meta = read_unit(out, "run.json", what)
-        names = [f"{n}.parquet" for n in FILES]
+        names = [f"{n}.parquet" for n in FILES if n not in OPTIONAL]
         missing = [n for n in (*names, "scenario.yaml") if not (out / n).is_file()]
         if missing:
             raise InputError(out, "files", ", ".join(missing) + " missing", what)
         try:
             meta["scenario_yaml"] = (out / "scenario.yaml").read_text("utf-8")
-            tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in FILES}
+            tables = {n: pd.read_parquet(out / f"{n}.parquet")
+                      if (out / f"{n}.parquet").is_file() else pd.DataFrame() for n in FILES}
             return cls(meta["scenario"], meta["seed"], date.fromisoformat(meta["start_date"]),
                        meta["days"], meta=meta, **tables)
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as err:

@@ -26,6 +26,7 @@ PROCESSES = (
     "referral.transfer",
     "bill",
     "severity.chronic",
+    "transfer.send_out",
 )
 """Every random use in the model; each gets its own stream per day (DESIGN.md "Randomness").
 

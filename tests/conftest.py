@@ -12,6 +12,15 @@ SMALL = {
     "county.synthetic.villages.value": 40,
     "county.synthetic.townships.value": 4,
 }
+RULES_OFF = {f"providers.{name}_rule.value": False
+             for name in ("length_of_stay", "transfer", "admission", "township_referral")}
+"""Every provider decision rule off: the fixed responses of ``responses.*`` (docs/providers.md)."""
+
+
+@pytest.fixture(scope="session")
+def rules_off():
+    """Overrides that switch every provider decision rule off (``RULES_OFF``)."""
+    return dict(RULES_OFF)
 
 
 @pytest.fixture(scope="session")

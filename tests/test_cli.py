@@ -56,7 +56,8 @@ def test_out_must_be_a_folder(tmp_path, small_file):
     assert "--out" in proc.stderr and "file.txt" in proc.stderr
 
 
-@pytest.mark.parametrize("args", [["--days", "0"], ["--seed", "-1"], ["--days", "many"]])
+@pytest.mark.parametrize("args", [["--days", "0"], ["--seed", "-1"], ["--days", "many"],
+                                  ["--years", "0"], ["--days", "3", "--years", "1"]])
 def test_bad_arguments_exit_2_without_traceback(small_file, args):
     proc = flowsim("run", small_file, *args)
     assert proc.returncode == 2

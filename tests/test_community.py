@@ -63,7 +63,8 @@ def test_retained_surplus_is_reinvested_in_grassroots_quality(small):
     m.run_for(365)
     row = m.settlements.community.settlements[0]
     assert row["surplus"] > 0 and row["reinvested"] == pytest.approx(0.5 * row["community_kept"])
-    gain = 0.02 * row["reinvested"] / 1e7
+    # 0.001 quality points per yuan reinvested per resident of the county
+    gain = 0.001 * row["reinvested"] / len(m.residents)
     assert m.facilities.quality[Tier.TOWNSHIP] == pytest.approx(before[Tier.TOWNSHIP] + gain)
     assert m.facilities.quality[Tier.COUNTY] == before[Tier.COUNTY]
 
@@ -79,7 +80,7 @@ def test_fund_balance_counts_the_settlement(two_years):
 
 
 def test_global_budget_lowers_out_of_county_spending_in_a_paired_run(baseline):
-    # the lead hospital keeps patients it would transfer out (responses.budget_keeps_transfers);
+    # the lead hospital keeps patients it would transfer out (docs/providers.md, rule 3);
     # a 100,000-resident county for half a year makes enough transfers to see it
     county = baseline.with_overrides(
         {
@@ -126,4 +127,5 @@ def test_cli_prints_the_settlement(tmp_path, small):
     )
     assert proc.returncode == 0, proc.stderr
     assert "医共体 year-end settlement" in proc.stdout and "2023" in proc.stdout
+    assert "lead hospital's decisions by year" in proc.stdout
     assert (tmp_path / "out" / "settlements.parquet").is_file()

@@ -85,6 +85,7 @@ def test_evaluate_arithmetic_on_lever_names():
         ({"scenarios": [{"name": "a", "overrides": {"benefits.nope.x": 1}}]},
          "scenarios.0.overrides: benefits.nope.x", "field path"),
         ({"scenarios": [{"name": "a"}, {"name": "a"}]}, "scenarios", "distinct"),
+        ({"scenarios": [{"name": "a"}], "days": 10, "years": 1}, "years", "days or years"),
         ({"scenarios": [{"name": "a"}],
           "sweep": {"g": {"values": [1], "set": {"x": "g ** 2"}}}}, "g.set.x", "arithmetic"),
         ({"scenarios": [{"name": "a"}], "sample": {"n": 2, "levers": {"x": {"range": [2, 1]}}}},
@@ -122,6 +123,13 @@ def test_plan_shares_seeds_across_scenarios_and_separates_counties(folder):
     assert seeds["a", "east"] == seeds["b", "east"] == [0, 1, 2]  # common random numbers
     assert not set(seeds["a", "east"]) & set(seeds["a", "west"])
     assert len({r.run_id for r in plan.runs}) == len(plan.runs)
+
+
+def test_years_run_whole_insurance_years(folder):
+    path = write(folder, "years.yaml", {"name": "years", "scenarios": [{"name": "a"}],
+                                        "years": 2})
+    plan = load_experiment(path, out=folder / "years_out")
+    assert {r.days for r in plan.runs} == {365 + 366}  # from 2023-01-01; 2024 is a leap year
 
 
 # -- running ----------------------------------------------------------------------------------

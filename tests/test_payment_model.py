@@ -73,7 +73,7 @@ def test_rehabilitation_bed_day_payment(baseline):
 
 
 @pytest.fixture(scope="module")
-def ffs_and_drg(small):
+def ffs_and_drg(small, rules_off):
     drg = small.with_overrides(
         {
             "payment.inpatient_method.value": {
@@ -84,6 +84,7 @@ def ffs_and_drg(small):
             "payment.drg_base_rate.value": {"county": 6822 * 0.8},
             "responses.drg_stay_factor.value": 1.0,  # no provider response: accounting only
             "responses.case_payment_avoided_admissions.value": 0.0,
+            **rules_off,
         }
     )
     return flowsim.run(small, days=DAYS, seed=3), flowsim.run(drg, days=DAYS, seed=3)
@@ -144,8 +145,9 @@ def test_fund_ledger(ffs_and_drg, small):
     )
 
 
-def test_drg_stay_response_shortens_stays(small):
-    drg = {"payment.inpatient_method.value": {"county": "drg"}}
+def test_drg_stay_response_shortens_stays(small, rules_off):
+    # the fixed response (rules off); the decided one: tests/test_providers.py
+    drg = {"payment.inpatient_method.value": {"county": "drg"}, **rules_off}
     on = flowsim.run(small.with_overrides(drg), days=DAYS, seed=3)
     off = flowsim.run(
         small.with_overrides({**drg, "responses.drg_stay_factor.value": 1.0}), days=DAYS, seed=3
@@ -192,8 +194,10 @@ def test_dip_point_value_floats_to_meet_the_regional_budget(small):
     assert res.dip_settlements.iloc[0].points == pytest.approx(row["points"])
 
 
-def test_outpatient_capitation_with_retained_surplus(small):
-    cap = {"payment.outpatient_capitation.value": {"village": True, "township": True}}
+def test_outpatient_capitation_with_retained_surplus(small, rules_off):
+    # the same claims as under fee-for-service: no decision responds to capitation (rules off)
+    cap = {"payment.outpatient_capitation.value": {"village": True, "township": True},
+           **rules_off}
     ffs = flowsim.run(small, days=365, seed=6)
     res = flowsim.run(small.with_overrides(cap), days=365, seed=6)
     rows = res.capitation_settlements.set_index("tier")
@@ -227,8 +231,9 @@ def test_capitation_only_at_grassroots(small):
         small.with_overrides({"payment.outpatient_capitation.value": {"county": True}})
 
 
-def test_case_payment_avoids_low_severity_admissions(small):
-    drg = {"payment.inpatient_method.value": {"township": "drg", "county": "drg"}}
+def test_case_payment_avoids_low_severity_admissions(small, rules_off):
+    # the fixed response (rules off); under the admission rule case payment avoids none
+    drg = {"payment.inpatient_method.value": {"township": "drg", "county": "drg"}, **rules_off}
     on = flowsim.run(small.with_overrides(drg), days=DAYS, seed=3)
     off = flowsim.run(small.with_overrides({
         **drg, "responses.case_payment_avoided_admissions.value": 0.0}), days=DAYS, seed=3)

@@ -27,9 +27,10 @@ SMALL = {
     "county.synthetic.villages.value": 40,
     "county.synthetic.townships.value": 4,
 }
-# Indicators that need more than 30 days (cost growth compares with a previous year), or a lever
-# the scenario may not use (the share of gatekept care without a referral).
-UNDEFINED_IN_30_DAYS = {"medical_cost_growth", "bypass_share"}
+# Indicators that need more than 30 days (cost growth compares with a previous year, the
+# assessment scores a settled year), or a lever the scenario may not use (the share of gatekept
+# care without a referral).
+UNDEFINED_IN_30_DAYS = {"medical_cost_growth", "bypass_share", "assessment_score"}
 # Each file's name must appear in its description (the document number, or the seed's name).
 DOCUMENT = {
     "quzhou_2024_draft": "衢州",
@@ -207,10 +208,11 @@ def test_combined_keeps_every_document_number():
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_provider_responses_and_budget_parameters_stay_at_the_baseline(path, baseline):
     s = flowsim.load_scenario(path)
-    for section in ("responses", "community"):
+    for section in ("responses", "community", "providers"):
         base = dict(iter_params(getattr(baseline, section)))
         for name, p in iter_params(getattr(s, section)):
-            if name != "global_budget":
+            # 001 二(四) names the assessment
+            if name not in ("global_budget", "assessment.scored"):
                 assert p.value == base[name].value, f"{section}.{name}"
     for name in (
         "dip_points_per_weight",
