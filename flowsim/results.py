@@ -73,14 +73,19 @@ class Results:
     # -- construction ----------------------------------------------------------------------------
 
     @classmethod
-    def from_record(cls, record: RunRecord) -> Results:
-        """Collect a run's record (``CountyModel.record()``) into tables."""
+    def from_record(cls, record: RunRecord, *, daily: bool = True) -> Results:
+        """Collect a run's record (``CountyModel.record()``) into tables.
+
+        ``daily=False`` leaves out the daily table and the indicators (``whole_run_window``).
+        """
         days = record.days
         dates = pd.date_range(record.start_date, periods=days, freq="D")
-        daily = pd.concat([_tidy(name, record.counts[name], dates) for name in _LAYOUT],
-                          ignore_index=True)
-        for col in ("measure", *DIMENSIONS):
-            daily[col] = daily[col].astype("category")
+        table = pd.DataFrame()
+        if daily:
+            table = pd.concat([_tidy(name, record.counts[name], dates) for name in _LAYOUT],
+                              ignore_index=True)
+            for col in ("measure", *DIMENSIONS):
+                table[col] = table[col].astype("category")
         years = pd.DataFrame(record.years)
         years["partial"] = years.get("partial", False).fillna(False).astype(bool)
         for q in range(N_QUINTILES):
@@ -116,7 +121,7 @@ class Results:
             record.seed,
             record.start_date,
             days,
-            daily,
+            table,
             pd.DataFrame(),
             record.facilities,
             years,
@@ -128,7 +133,8 @@ class Results:
             pd.DataFrame(record.decisions),
             meta,
         )
-        res.indicators = res.indicators_for()
+        if daily:
+            res.indicators = res.indicators_for()
         return res
 
     # -- indicators ------------------------------------------------------------------------------
@@ -146,32 +152,48 @@ class Results:
         n_days = d.date.nunique()
         if n_days == 0:
             raise ValueError(f"no simulated day between {start} and {end}")
-        y = self.years  # insurance years overlapping the window
-        y = y[(y.year >= d.date.min().year) & (y.year <= d.date.max().year)]
-        bill = d[d.measure == "bill"].groupby(d.date.dt.year, observed=True).value.sum()
+        bills = d[d.measure == "bill"]
+        by_year = bills.groupby(bills.date.dt.year, observed=True).value.sum()
         day_counts = d.groupby(d.date.dt.year).date.nunique()
-        bills = d[d.measure == "bill"].groupby("tier", observed=True).value.sum()
-        bill_by_tier = np.array([float(bills.get(t, 0.0)) for t in TIERS])
-        return indicators.Window(
-            days=n_days,
-            residents=self.meta["residents"],
+        by_tier = bills.groupby("tier", observed=True).value.sum()
+        return self._window(
             counts={name: self._sum(d, name) for name in _LAYOUT},
+            cost_by_year=tuple((int(yr), int(day_counts[yr]), float(by_year.get(yr, 0.0)))
+                               for yr in day_counts.index),
+            bill_by_tier=np.array([float(by_tier.get(t, 0.0)) for t in TIERS]))
+
+    def _window(self, *, counts: dict, cost_by_year: tuple,
+                bill_by_tier: np.ndarray) -> indicators.Window:
+        """The window of ``counts`` summed over days, with what the years and settlements add.
+
+        ``cost_by_year``: (year, days observed, bills yuan) of the window's insurance years, whose
+        outcomes and settlements count.
+        """
+        first, last = cost_by_year[0][0], cost_by_year[-1][0]
+        y = self.years  # insurance years overlapping the window
+        y = y[(y.year >= first) & (y.year <= last)]
+
+        def settled(table: pd.DataFrame, column: str) -> float:
+            return float(table.loc[table.year.between(first, last), column].sum())
+
+        return indicators.Window(
+            days=sum(days for _, days, _ in cost_by_year),
+            residents=self.meta["residents"],
+            counts=counts,
             beds=np.asarray(self.meta["beds_by_tier"], float),
             residents_by_quintile=np.asarray(self.meta["residents_by_quintile"], float),
             catastrophic=y[[f"catastrophic_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
             resident_years=y[[f"residents_q{q}" for q in range(1, 6)]].sum().to_numpy(float),
-            settlement_fund_extra=self._settled(d, self.settlements, "fund_extra")
-            + self._settled(d, self.dip_settlements, "adjustment")
-            - self._settled(d, self.capitation_settlements, "returned_to_fund"),
-            settlement_by_tier=self._settled_by_tier(d),
+            settlement_fund_extra=settled(self.settlements, "fund_extra")
+            + settled(self.dip_settlements, "adjustment")
+            - settled(self.capitation_settlements, "returned_to_fund"),
+            settlement_by_tier=self._settled_by_tier(first, last),
             care_cost_by_tier=bill_by_tier * np.asarray(
                 self.meta.get("cost_to_charge", [np.nan] * len(TIERS)), float),
-            community_fund_extra=self._settled(d, self.settlements, "fund_extra"),
-            scores=self._settled(d, self.settlements, "score"),
-            scored_years=float(self._settled_years(d, self.settlements)),
-            cost_by_year=tuple(
-                (int(yr), int(day_counts[yr]), float(bill.get(yr, 0.0))) for yr in day_counts.index
-            ),
+            community_fund_extra=settled(self.settlements, "fund_extra"),
+            scores=settled(self.settlements, "score"),
+            scored_years=float(self.settlements.year.between(first, last).sum()),
+            cost_by_year=cost_by_year,
         )
 
     def indicators_for(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
@@ -211,31 +233,23 @@ class Results:
             raise KeyError(f"unknown indicator {name!r}; known: {', '.join(indicators.INDICATORS)}")
         return float(hit.iloc[0])
 
-    @staticmethod
-    def _settled(d: pd.DataFrame, table: pd.DataFrame, column: str) -> float:
-        """Year-end settlement payments of the years the window covers, yuan."""
-        years = table.year.between(d.date.min().year, d.date.max().year)
-        return float(table.loc[years, column].sum())
-
-    @staticmethod
-    def _settled_years(d: pd.DataFrame, table: pd.DataFrame) -> int:
-        """Settlements of the years the window covers."""
-        return int(table.year.between(d.date.min().year, d.date.max().year).sum())
-
-    def _settled_by_tier(self, d: pd.DataFrame) -> np.ndarray:
+    def _settled_by_tier(self, first: int, last: int) -> np.ndarray:
         """[tier] year-end settlement money paid (+) to or recovered (−) from each tier, yuan.
 
-        The 医共体 settlement goes to the county tier (the lead hospital), DIP adjustments to
-        the tiers that earned the points, capitation returned to the fund from its tier.
+        Settlements of the insurance years ``first`` to ``last``: the 医共体 settlement goes to
+        the county tier (the lead hospital), DIP adjustments to the tiers that earned the points,
+        capitation returned to the fund from its tier.
         """
         out = np.zeros(len(TIERS))
-        out[Tier.COUNTY] += self._settled(d, self.settlements, "fund_extra")
+        community = self.settlements[self.settlements.year.between(first, last)]
+        out[Tier.COUNTY] += community.fund_extra.sum()
+        dip = self.dip_settlements[self.dip_settlements.year.between(first, last)]
         for t, name in enumerate(TIERS):
-            if f"adjustment_{name}" in self.dip_settlements:
-                out[t] += self._settled(d, self.dip_settlements, f"adjustment_{name}")
+            if f"adjustment_{name}" in dip:
+                out[t] += dip[f"adjustment_{name}"].sum()
         cap = self.capitation_settlements
-        years = cap.year.between(d.date.min().year, d.date.max().year)
-        for name, amount in cap[years].groupby("tier").returned_to_fund.sum().items():
+        for name, amount in cap[cap.year.between(first, last)].groupby(
+                "tier").returned_to_fund.sum().items():
             out[TIERS.index(name)] -= amount
         return out
 
@@ -326,25 +340,12 @@ def whole_run_window(record: RunRecord) -> indicators.Window:
 
     The same window as ``Results.from_record(record).window()``, at a fraction of the cost.
     """
-    years = pd.DataFrame(record.years)
-    years = years[years.days > 0]
-    per_year = lambda column: np.sum(list(years[column]), axis=0).astype(float)  # noqa: E731
     dates = pd.date_range(record.start_date, periods=record.days, freq="D")
-    bill = record.counts["money"][:, Payer.BILL].sum(axis=(1, 2, 3))
-    by_year = pd.DataFrame({"year": dates.year, "bill": bill}).groupby("year").bill.agg(
-        ["size", "sum"])
-    settled = (sum(r["fund_extra"] for r in record.settlements)
-               + sum(r["adjustment"] for r in record.dip_settlements)
-               - sum(r["returned_to_fund"] for r in record.capitation_settlements))
-    return indicators.Window(
-        days=record.days,
-        residents=record.residents,
+    money = record.counts["money"][:, Payer.BILL]  # [day, service, tier, scheme]
+    bills = pd.DataFrame({"year": dates.year, "bill": money.sum(axis=(1, 2, 3))})
+    by_year = bills.groupby("year").bill.agg(["size", "sum"])
+    return Results.from_record(record, daily=False)._window(
         counts={name: values.sum(axis=0) for name, values in record.counts.items()},
-        beds=np.asarray(record.beds_by_tier, float),
-        residents_by_quintile=np.asarray(record.residents_by_quintile, float),
-        catastrophic=per_year("catastrophic_by_quintile"),
-        resident_years=per_year("residents_by_quintile"),
         cost_by_year=tuple((int(y), int(row["size"]), float(row["sum"]))
                            for y, row in by_year.iterrows()),
-        settlement_fund_extra=float(settled),
-    )
+        bill_by_tier=money.sum(axis=(0, 1, 3)))
