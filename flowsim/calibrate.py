@@ -1,7 +1,7 @@
 """Calibration: fit named free parameters of a scenario to target indicators.
 
 A *targets file* (``configs/targets/*.yaml``) names the indicators to reproduce (value, tolerance,
-TARGETS.md row), the free parameters (dotted paths as accepted by ``Scenario.with_overrides``,
+source), the free parameters (dotted paths as accepted by ``Scenario.with_overrides``,
 with bounds), and how to simulate (days, seeds, an optional smaller county). ``calibrate`` fits
 the parameters with ``scipy.optimize.least_squares`` (trust-region reflective, bounded) on the
 errors (achieved − target) / tolerance, where *achieved* is the mean over the replications.

@@ -1,10 +1,10 @@
 """Scenario files: YAML → merged (``extends:``) → validated by pydantic → typed ``Scenario``.
 
-Every parameter is a ``Param``: ``value``, ``unit``, ``description``, ``source`` (a TARGETS.md row,
-a seed document and clause, or ``assumed``). Policy parameters may be *dated*: a mapping
-``{2023-07-01: 0.85}`` means the value takes effect on that simulated day. In a scenario that
-``extends:`` another, a dated mapping written over a plain value keeps the parent's value until
-the first date (so ``township: {2023-07-01: 0.85}`` reads "from 1 July 2023").
+Every parameter is a ``Param``: ``value``, ``unit``, ``description``, ``source`` (a study cited in
+docs/sources.md, a seed document and clause, or ``assumed``). Policy parameters may be *dated*: a
+mapping ``{2023-07-01: 0.85}`` means the value takes effect on that simulated day. In a scenario
+that ``extends:`` another, a dated mapping written over a plain value keeps the parent's value
+until the first date (so ``township: {2023-07-01: 0.85}`` reads "from 1 July 2023").
 
 Bad input raises ``InputError`` naming the file, the field path, the value and what is allowed.
 """

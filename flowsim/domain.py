@@ -10,7 +10,7 @@ import numpy as np
 
 
 class Tier(IntEnum):
-    """Level of care (POLICY.md "Places"). Village and township together are grassroots (基层)."""
+    """Level of care (README, "How the model works"); village and township are grassroots (基层)."""
 
     VILLAGE = 0
     TOWNSHIP = 1

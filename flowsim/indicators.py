@@ -1,4 +1,4 @@
-"""The indicators a user measures, each defined once with its formula (POLICY.md, last section).
+"""The indicators a user measures, each defined once with its formula (README, "Indicators").
 
 Every indicator is a function of a ``Window``: the daily counters summed over a period, plus the
 period's length, the population and the insurance-year outcomes. Labels in English and Chinese

@@ -1,6 +1,7 @@
 """Provider-side payment (支付方式): pure, vectorised numpy functions, money in yuan.
 
-How the insurance fund pays providers (POLICY.md "Provider-side payment"). Conventions:
+How the insurance fund pays providers (docs/levers.md; how facilities respond: docs/providers.md).
+Conventions:
 
 * a provider's revenue for an encounter = fund payment + patient payment + assistance;
 * patient and assistance payments are always computed on the real bill (``benefits.share_costs``),

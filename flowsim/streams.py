@@ -28,7 +28,9 @@ PROCESSES = (
     "severity.chronic",
     "transfer.send_out",
 )
-"""Every random use in the model; each gets its own stream per day (DESIGN.md "Randomness").
+"""Every random use in the model; each gets its own stream per day.
+
+See docs/design.md, "Random streams and common random numbers".
 
 A stream is never shared by two uses on the same day, so draws are independent across uses.
 """
