@@ -139,7 +139,7 @@ class CommunityBudget:
         revenue_per_day = fund_revenue / days
         full_year = self.full_year_budget(p.per_capita_standard, members, revenue_per_day)
         budget = full_year * days / float(DAYS_PER_YEAR)
-        in_county = fund_paid_by_tier[: Tier.OUT_OF_COUNTY].sum()
+        in_county = fund_paid_by_tier[IN_COUNTY].sum()
         spent = float(in_county + (fund_paid_by_tier[Tier.OUT_OF_COUNTY]
                                    if p.count_out_of_county else 0.0))
         end = payment.year_end_settlement(
