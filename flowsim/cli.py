@@ -283,6 +283,7 @@ def _execute(plan: experiments.Plan, workers: int | None, dask: str | None,
              report: bool) -> None:
     if report:
         check_file(plan.out / "report.html", "--report")
+    experiments.check_workers(plan, workers, dask)
     with Progress(
         TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),

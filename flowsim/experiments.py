@@ -44,7 +44,7 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from flowsim import indicators
+from flowsim import indicators, preflight
 from flowsim.api import run as run_scenario
 from flowsim.config import (
     MAX_DAYS,
@@ -254,6 +254,8 @@ class Plan:
     out: Path
     lever_specs: dict[str, dict] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    largest_county: int = 0
+    """Residents of the plan's largest county (what each worker process must hold)."""
 
     @property
     def baseline(self) -> str:
@@ -390,7 +392,7 @@ def plan(
     variants = [entry for entry, _, _ in variants]
     if len(variants) > len(scenarios):
         changes = {v["variant"]: changes[v["scenario"]] for v in variants}
-    _check_counties(runs)
+    largest = _check_counties(runs)
     folder = Path(out) if out is not None else Path(spec.out or f"out/{_slug(spec.name)}")
     check_folder(folder, "--out" if out is not None or path is None else f"{path}: out")
     return Plan(
@@ -410,18 +412,23 @@ def plan(
         lever_specs={n: lever.model_dump(mode="json", exclude_none=True)
                      for n, lever in _levers(spec).items()},
         settings=dict(settings),
+        largest_county=largest,
     )
 
 
-def _check_counties(runs: list[Run]) -> None:
-    """Read every distinct county of the runs (CSV files too) and check that it fits in memory."""
-    seen = set()
+def _check_counties(runs: list[Run]) -> int:
+    """Read every distinct county of the runs (CSV files too), check that each fits in memory.
+
+    Returns:
+        The largest county's population.
+    """
+    seen: dict = {}
     for run in runs:
         c = run.config
         key = (c.file.parent if c.file else None, repr(c.raw()["county"]))
         if key not in seen:
-            seen.add(key)
-            check_run(c)
+            seen[key] = check_run(c)
+    return max(seen.values(), default=0)
 
 
 def _load(here: Path, file: str | None, path: Path | None, field_: str) -> Scenario:
@@ -627,6 +634,19 @@ def is_done(runs_dir: Path, run: Run) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # execution
+
+
+def check_workers(plan: Plan, workers: int | None = None, dask: str | None = None) -> None:
+    """Check, before any run, that the plan's worker processes on this machine fit in memory.
+
+    Processes here = min(``workers`` (default: one per core), runs), each holding a county as
+    large as the plan's largest; a remote Dask scheduler's workers run elsewhere (not checked).
+    """
+    if dask is not None and dask != "local":
+        return
+    processes = min(workers or os.cpu_count() or 1, max(len(plan.runs), 1))
+    preflight.check_workers(processes, plan.largest_county,
+                            workers if workers else "one per core")
 
 
 @contextmanager
@@ -944,6 +964,7 @@ def compare(
     """Run scenario files side by side (the first is the baseline), as ``flowsim compare``."""
     the_plan = compare_plan(files, days=days, replications=replications, first_seed=first_seed,
                             out=out)
+    check_workers(the_plan, workers, dask)
     with executor(workers, dask) as pool:
         return execute(the_plan, pool)
 

@@ -3,7 +3,8 @@
 A scenario that validates can still be impossible to run: its CSV county may be unreadable or
 empty, or it may ask for more residents than the machine can hold (numpy would then fail in the
 middle of building them, or the system would end the process). ``check_run`` finds both before
-any work, as one ``InputError`` line.
+any work, as one ``InputError`` line; ``check_workers`` does the same for an experiment's
+worker processes, each of which holds a county.
 """
 
 from __future__ import annotations
@@ -43,13 +44,34 @@ def check_run(scenario: Scenario) -> int:
         county = load_county_csv(c.name, c.csv, base)
         population, where = county.population, "population (sum)"
         source = base / c.csv.villages.value
-    need = BYTES_PER_PROCESS + population * BYTES_PER_RESIDENT
-    have = memory_bytes()
+    need, have = run_bytes(population), memory_bytes()
     if need > have:
         raise InputError(source, where, population,
                          f"a county that fits in memory: {population:,} residents need about "
                          f"{need / 2**30:,.1f} GiB, this machine has {have / 2**30:,.1f} GiB")
     return population
+
+
+def check_workers(processes: int, population: int, asked: object) -> None:
+    """Check that ``processes`` runs at once, each of a county of ``population``, fit in memory.
+
+    need = processes × (``BYTES_PER_PROCESS`` + population × ``BYTES_PER_RESIDENT``).
+
+    Raises:
+        InputError: naming ``--workers`` (``asked``: as the user gave it) and how many fit.
+    """
+    need, have = processes * run_bytes(population), memory_bytes()
+    if processes > 1 and need > have:
+        fits = max(1, have // run_bytes(population))
+        raise InputError(None, "--workers", asked,
+                         f"at most {fits} for this machine: {processes} runs of {population:,} "
+                         f"residents at once need about {need / 2**30:,.1f} GiB, it has "
+                         f"{have / 2**30:,.1f} GiB")
+
+
+def run_bytes(population: int) -> int:
+    """Peak memory of one process running a county of ``population`` residents, bytes."""
+    return BYTES_PER_PROCESS + population * BYTES_PER_RESIDENT
 
 
 def memory_bytes() -> int:

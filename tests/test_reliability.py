@@ -302,6 +302,26 @@ def test_a_scenario_in_another_folder_extends_a_csv_county(tmp_path):
     assert res.meta["residents"] == 30_000
 
 
+def test_more_workers_than_memory_holds_are_refused_before_any_run(tmp_path, monkeypatch):
+    # Each worker process holds a county: on a machine with room for two runs of the small
+    # county, four workers are refused (naming how many fit) and two are accepted.
+    from flowsim import preflight
+
+    one_run = preflight.BYTES_PER_PROCESS + 2000 * preflight.BYTES_PER_RESIDENT
+    monkeypatch.setattr(preflight, "memory_bytes", lambda: 2 * one_run + 1)
+    other = tmp_path / "other.yaml"
+    other.write_text(f"extends: {SMALL}\nname: other\n")
+    out = tmp_path / "out"
+    args = ["compare", SMALL, other, "--replications", 2, "--days", 2, "--out", out]
+    code, stdout, err = cli([*args, "--workers", 4])
+    assert code == 2, err
+    assert err.splitlines() == [err.strip()] and err.startswith("error: --workers = 4: at most 2")
+    assert not out.exists()
+    code, _, err = cli([*args, "--workers", 2])
+    assert code == 0, err
+    assert (out / "experiment.json").is_file()
+
+
 def test_an_alias_bomb_is_refused_in_milliseconds():
     start = time.perf_counter()
     with pytest.raises(InputError, match="aliases are expanded"):
