@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,11 @@ import plotly.graph_objects as go
 import solara
 import solara.lab
 import solara.server.settings
+import solara.settings
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 from plotly.subplots import make_subplots
+from solara.toestand import KernelStoreFactory
 
 from flowsim import figures, indicators
 from flowsim.config import Scenario, default_scenario_path
@@ -53,8 +55,10 @@ ENVIRONMENT = {"scenario": "FLOWSIM_APP_SCENARIO", "population": "FLOWSIM_APP_PO
 ("" = the app's default), language, and the folder "Save as scenario" writes to."""
 
 solara.server.settings.telemetry.mixpanel_enable = False  # the page reports to no one
-lang = solara.reactive(os.environ.get(ENVIRONMENT["lang"]) or "zh")
-"""The page's language ("zh" or "en"), one per browser session."""
+lang: solara.Reactive[str] = solara.Reactive(KernelStoreFactory(
+    lambda: os.environ.get(ENVIRONMENT["lang"]) or "zh", key="flowsim.app.lang"))
+"""The page's language ("zh" or "en"), one per browser session; a session starts in the one
+``flowsim app --lang`` chose (read when the session starts, not when this module is imported)."""
 
 
 def configuration() -> dict[str, Any]:
@@ -64,6 +68,30 @@ def configuration() -> dict[str, Any]:
     return {"baseline": app_baseline(file, int(population) if population else None),
             "base_file": Path(file) if file else default_scenario_path(),
             "out": Path(os.environ.get(ENVIRONMENT["out"]) or ".")}
+
+
+def serve(scenario: Path | None, population: int | None, language: str, out: Path, *,
+          host: str, port: int) -> None:
+    """Serve ``Page`` at http://host:port until interrupted, with nothing from the internet.
+
+    The page's settings go to the environment (``ENVIRONMENT``), as ``solara run flowsim.app``
+    would read them. Solara's scripts, styles and fonts are served by this server from the
+    ``solara-assets`` package (its ``/_solara/cdn`` proxy, set on here: solara turns it off in
+    some editors) rather than fetched by the browser from a CDN; production mode loads no
+    development tools and makes no version check.
+    """
+    import uvicorn
+
+    os.environ.update({
+        ENVIRONMENT["scenario"]: str(scenario.resolve()) if scenario else "",
+        ENVIRONMENT["population"]: "" if population is None else str(population),
+        ENVIRONMENT["lang"]: language,
+        ENVIRONMENT["out"]: str(out.resolve()),
+        "SOLARA_APP": __name__,
+    })
+    solara.settings.assets.proxy = True
+    solara.server.settings.main.mode = "production"
+    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
 
 
 @solara.component
@@ -105,9 +133,20 @@ def Explorer(baseline: Scenario, base_file: Path, out: Path, seed: int = 1):
         "compare": {"type": "Checkbox", "value": True,
                     "label": text("app.compare", language)},
     })
-    with solara.Sidebar():
-        Levers(model, settings, base_file, out)
+    solara.Title(text("app.title", language))
+    LeverSidebar(model, settings, base_file, out)
     Dashboard(model.value)
+
+
+@solara.component
+def LeverSidebar(model: solara.Reactive[PolicyExplorer], settings: solara.Reactive[dict],
+                 base_file: Path, out: Path):
+    """``Levers`` in the sidebar, below Mesa's controls.
+
+    Solara orders the sidebar by how deep in the page each part is declared, and ``Levers`` is
+    one component deeper than ``SolaraViz``'s controls.
+    """
+    Levers(model, settings, base_file, out)
 
 
 @solara.component
@@ -133,27 +172,30 @@ def Levers(model: solara.Reactive[PolicyExplorer], settings: solara.Reactive[dic
     def set_lever(name: str, value: Any) -> None:
         settings.set({**settings.value, name: value})
 
-    with solara.Card(text("app.levers", language)):
-        with solara.ToggleButtonsSingle(value=lang, classes=["flowsim-language"]):
-            solara.Button("中文", value="zh", text=True)
-            solara.Button("English", value="en", text=True)
-        solara.Text(text("app.levers_how", language), style={"font-size": "0.85em"})
-        for lever in LEVERS:
-            with solara.Tooltip(lever.hover(baseline, language)):
-                with solara.Column(gap="0px", classes=[f"flowsim-lever-{lever.name}"]):
-                    Control(lever.name, values[lever.name], set_lever)
-            if lever.name == "inpatient_rate_county":
-                gap = values["inpatient_rate_township"] - values["inpatient_rate_county"]
-                solara.Text(text("app.gap", language, points=round(100 * gap)),
-                            style={"font-size": "0.85em"})
-        if task.pending:
-            solara.ProgressLinear(True)
-            solara.Text(text("app.working", language, month=len(explorer.months)))
-        elif task.error:
-            solara.Error(str(task.exception))
-        solara.Button(text("app.reset_levers", language), text=True,
-                      on_click=lambda: settings.set({}))
-    SaveScenario(explorer, settings.value, base_file, out)
+    with solara.Sidebar():
+        with solara.Card(text("app.levers", language)):
+            with solara.Row():
+                with solara.ToggleButtonsSingle(value=lang, classes=["flowsim-language"]):
+                    solara.Button("中文", value="zh", text=True)
+                    solara.Button("English", value="en", text=True)
+            solara.Div(children=[text("app.levers_how", language)],
+                       style={"font-size": "0.85em"})
+            for lever in LEVERS:
+                with solara.Tooltip(lever.hover(baseline, language)):
+                    with solara.Column(gap="0px", classes=[f"flowsim-lever-{lever.name}"]):
+                        Control(lever.name, values[lever.name], set_lever)
+                if lever.name == "inpatient_rate_county":
+                    gap = values["inpatient_rate_township"] - values["inpatient_rate_county"]
+                    solara.Text(text("app.gap", language, points=round(100 * gap)),
+                                style={"font-size": "0.85em"})
+            if task.pending:
+                solara.ProgressLinear(True)
+                solara.Text(text("app.working", language, month=len(explorer.months)))
+            elif task.error:
+                solara.Error(str(task.exception))
+            solara.Button(text("app.reset_levers", language), text=True,
+                          on_click=lambda: settings.set({}))
+        SaveScenario(explorer, settings.value, base_file, out)
 
 
 @solara.component
@@ -163,8 +205,9 @@ def Control(name: str, value: Any, on_change):
     language = lang.value
     label = lever.label(language)
     if lever.kind == "percent":
-        solara.SliderInt(label, value=round(100 * value), min=lever.low, max=lever.high,
-                         on_value=lambda v: on_change(name, v / 100), thumb_label="always")
+        solara.Text(f"{label}: {round(100 * value)}", classes=["flowsim-value"])
+        solara.SliderInt("", value=round(100 * value), min=lever.low, max=lever.high,
+                         on_value=lambda v: on_change(name, v / 100), thumb_label=True)
     elif lever.kind == "flag":
         solara.Switch(label=label, value=bool(value), on_value=lambda v: on_change(name, v))
     else:
@@ -220,18 +263,39 @@ def Dashboard(explorer: PolicyExplorer):
     update_counter.get()  # Mesa's step and play bump it: draw again
     language = lang.value
     months = len(explorer.months)
+    width = solara.use_reactive(0)
+    columns = 2 if width.value >= TWO_COLUMNS else 1
+    figure_width = (width.value - GAP * (columns - 1)) // columns
     made = solara.use_memo(lambda: live_figures(explorer, language),
                            [explorer, months, language])
     with solara.Column(classes=["flowsim-dashboard"]):
+        Width(width=width.value, on_width=width.set)
         if not months:
             solara.Info(text("app.not_started", language))
             return
         solara.HTML(unsafe_innerHTML=headline_table(explorer, language),
                     classes=["flowsim-headline"])
-        with solara.ColumnsResponsive(12, large=6):
-            for kind, fig in made.items():
-                with solara.Column(classes=[f"flowsim-figure-{kind}"]):
-                    solara.FigurePlotly(fig, dependencies=[explorer, months, language])
+        if not figure_width:
+            return
+        kinds = list(made)
+        for row in range(0, len(kinds), columns):
+            with solara.Row(gap=f"{GAP}px"):
+                for kind in kinds[row:row + columns]:
+                    fig = go.Figure(made[kind]).update_layout(width=figure_width)
+                    with solara.Column(classes=[f"flowsim-figure-{kind}"]):
+                        solara.FigurePlotly(fig, dependencies=[explorer, months, language,
+                                                               figure_width])
+
+
+TWO_COLUMNS = 1000
+"""Width of the dashboard (CSS pixels) from which the figures stand two in a row."""
+GAP = 16
+"""Space between two figures in a row (CSS pixels)."""
+
+
+@solara.component_vue("width.vue")
+def Width(width: int, on_width: Callable[[int], None]):
+    """The width of the space this is put in, as the browser lays it out (``width.vue``)."""
 
 
 ARM_DASH = {"policy": "solid", "baseline": "dot"}
@@ -245,9 +309,9 @@ def arm_name(explorer: PolicyExplorer, arm: str, lang: str) -> str:
 
 
 def monthly_table(explorer: PolicyExplorer) -> pd.DataFrame:
-    """The DataCollector's table with the month's first day as its index."""
+    """The DataCollector's table with the month's first day ("2023-01-01") as its index."""
     table = explorer.datacollector.get_model_vars_dataframe()
-    return table.set_axis(pd.to_datetime(explorer.months), axis=0)
+    return table.set_axis([m.isoformat() for m in explorer.months], axis=0)
 
 
 def live_figures(explorer: PolicyExplorer, lang: str) -> dict[str, go.Figure]:
@@ -269,12 +333,17 @@ def live_figures(explorer: PolicyExplorer, lang: str) -> dict[str, go.Figure]:
 
 def _lines(fig: go.Figure, explorer: PolicyExplorer, table: pd.DataFrame, series: dict[str, str],
            colours: dict[str, str], lang: str, hover: str, **where) -> None:
-    """One line per county and series (name → its label), solid for the user's settings."""
+    """One line per county and series (name → its label), solid for the user's settings.
+
+    The legend names each series once (the figure's subtitle says which line is which county);
+    clicking it shows or hides the series in both counties.
+    """
     for arm in explorer.counties:
         for name, label in series.items():
             fig.add_trace(go.Scatter(
-                x=table.index, y=table[reporter(arm, name)], mode="lines+markers",
-                name=f"{label} · {arm_name(explorer, arm, lang)}", legendgroup=name,
+                x=list(table.index), y=table[reporter(arm, name)].tolist(),
+                mode="lines+markers", name=label, legendgroup=label,
+                showlegend=arm == "policy",
                 line={"color": colours[name], "dash": ARM_DASH[arm]},
                 marker={"size": 5}, hovertemplate=f"%{{x|%Y-%m}}: %{{y:{hover}}}<extra>"
                 f"{html.escape(label)}<br>{html.escape(arm_name(explorer, arm, lang))}</extra>"),
@@ -303,8 +372,8 @@ def tiers_figure(explorer: PolicyExplorer, table: pd.DataFrame, lang: str) -> go
         _lines(fig, explorer, table, {f"{measure}_{t}": labels[t] for t in tiers},
                {f"{measure}_{t}": figures.TIER_COLOURS[t] for t in tiers}, lang, ",.1f",
                row=row, col=1)
-    for i, trace in enumerate(fig.data):
-        trace.showlegend = i < len(fig.data) // 2 and "visits" in trace.legendgroup
+    for trace in fig.data:
+        trace.showlegend = trace.showlegend and trace.xaxis == "x"  # one entry per tier
     return _finish(fig, text("app.tiers", lang), lang, height=560)
 
 
