@@ -327,7 +327,8 @@ def live_figures(explorer: PolicyExplorer, lang: str) -> dict[str, go.Figure]:
         "fund": fund_figure(explorer, table, lang),
         "oop": oop_figure(explorer, table, lang),
         "map": figures.untitled(figures.facility_map(facilities, lang)).update_layout(
-            title_text=text("app.map", lang), margin={"t": 90}),
+            title={"text": f"{text('app.map', lang)}<br><sup>{text('app.map_how', lang)}</sup>",
+                   "x": 0, "xanchor": "left"}, margin={"t": 110}),
     }
 
 
@@ -351,13 +352,15 @@ def _lines(fig: go.Figure, explorer: PolicyExplorer, table: pd.DataFrame, series
 
 
 def _finish(fig: go.Figure, title: str, lang: str, height: int = 420) -> go.Figure:
+    """The dashboard's look: title and subtitle, legend below, a tick per month in a year."""
     fig.update_layout(template="plotly_white", height=height, margin={"t": 70, "b": 40},
                       title={"text": f"{title}<br><sup>{text('app.solid_dotted', lang)}</sup>",
                              "x": 0, "xanchor": "left"},
                       legend={"orientation": "h", "y": -0.15}, hovermode="closest",
                       font={"family": "Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif"}
                       if lang == "zh" else {})
-    fig.update_xaxes(tickformat="%Y-%m")
+    months = len(fig.data[0].x) if fig.data else 0
+    fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if months <= 12 else None)
     return fig
 
 

@@ -420,8 +420,9 @@ TEXT: dict[str, tuple[str, str]] = {
                  "各级机构基金支出（{unit}/年，按月折算）"),
     "app.oop": ("Out-of-pocket per resident (yuan per person-year, annualised from the month)",
                 "人均自付费用（元/人·年，按月折算）"),
-    "app.map": ("The county's facilities (area = outpatient visits so far; the menu picks the "
-                "county)", "县域医疗机构（圆面积 = 至今门诊人次；菜单选择县）"),
+    "app.map": ("The county's facilities", "县域医疗机构"),
+    "app.map_how": ("area: outpatient visits so far; the menu picks the county",
+                    "圆面积：至今门诊人次；菜单选择方案"),
     "app.solid_dotted": ("solid: your settings; dotted: the baseline",
                          "实线：您的设定；虚线：基线"),
     # the rest of the report page
