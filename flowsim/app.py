@@ -182,7 +182,8 @@ def Levers(model: solara.Reactive[PolicyExplorer], settings: solara.Reactive[dic
                        style={"font-size": "0.85em"})
             for lever in LEVERS:
                 with solara.Tooltip(lever.hover(baseline, language)):
-                    with solara.Column(gap="0px", classes=[f"flowsim-lever-{lever.name}"]):
+                    with solara.Column(gap="0px", classes=[f"flowsim-lever-{lever.name}"]
+                                       ).meta(lever=lever.name):
                         Control(lever.name, values[lever.name], set_lever)
                 if lever.name == "inpatient_rate_county":
                     gap = values["inpatient_rate_township"] - values["inpatient_rate_county"]
