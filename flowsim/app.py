@@ -278,14 +278,14 @@ def Dashboard(explorer: PolicyExplorer):
                     classes=["flowsim-headline"])
         if not figure_width:
             return
-        kinds = list(made)
-        for row in range(0, len(kinds), columns):
-            with solara.Row(gap=f"{GAP}px"):
-                for kind in kinds[row:row + columns]:
-                    fig = go.Figure(made[kind]).update_layout(width=figure_width)
-                    with solara.Column(classes=[f"flowsim-figure-{kind}"]):
-                        solara.FigurePlotly(fig, dependencies=[explorer, months, language,
-                                                               figure_width])
+        # one row that wraps: a new width resizes the figures, never makes them anew (each
+        # Plotly widget loads its 5 MB script in the browser when it is made)
+        with solara.Row(gap=f"{GAP}px", style={"flex-wrap": "wrap"}):
+            for kind, made_fig in made.items():
+                fig = go.Figure(made_fig).update_layout(width=figure_width)
+                with solara.Column(classes=[f"flowsim-figure-{kind}"]):
+                    solara.FigurePlotly(fig, dependencies=[explorer, months, language,
+                                                           figure_width])
 
 
 TWO_COLUMNS = 1000

@@ -155,8 +155,10 @@ def test_the_app_steps_responds_to_a_slider_and_stays_offline(server, browser, t
     wait.until(lambda d: click(d, "step"))
     assert "Policy levers" in browser.find_element("tag name", "body").text
 
-    wait.until(lambda d: "month 1:" in headline(d)
-               and len(d.find_elements("css selector", ".js-plotly-plot .main-svg")) >= 5)
+    WebDriverWait(browser, 150, poll_frequency=0.5,  # each figure widget loads Plotly anew
+                  ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: "month 1:" in headline(d)
+        and len(d.find_elements("css selector", ".js-plotly-plot .main-svg")) >= 5)
     before = headline(browser)
     print(f"stepped: {time.monotonic() - started:.0f} s")
     visits = wait.until(lambda d: policy_trace(d, "tiers", "county hospital"))
