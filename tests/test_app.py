@@ -5,6 +5,7 @@ file that ``flowsim run`` runs. No browser: the widgets are driven from Python, 
 the browser would report (``Width``) is set by hand.
 """
 
+import socket
 import time
 from pathlib import Path
 
@@ -112,3 +113,29 @@ def test_levers_step_figures_compare_language_and_save(page, tmp_path):
     assert done.value.code == 0
     rc.find(v.Btn, children=[text("app.save", "en")]).widget.click()  # again: refused
     assert rc.find(v.Alert, type="error").widgets
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--lang", "fr"], "error: --lang = 'fr': zh or en"),
+    (["--port", "0"], "error: --port = '0': a whole number from 1 to 65535"),
+    (["--host", "nosuch.invalid"], "error: --host = 'nosuch.invalid': an address of this computer"),
+    (["--population", "0"], "error: --population = '0': a whole number from 1"),
+    (["nosuch.yaml"], "error: nosuch.yaml: file = 'nosuch.yaml'"),
+])
+def test_app_refuses_bad_arguments_in_one_line_before_serving(args, says, capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(["app", *args])
+    assert refused.value.code == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(says) and err.count("\n") == 1 and not out
+
+
+def test_app_refuses_a_port_in_use(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as refused:
+            main(["app", "--port", str(port)])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.startswith(f"error: --port = {port}: a port free on 127.0.0.1")

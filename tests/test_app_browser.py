@@ -160,7 +160,6 @@ def test_the_app_steps_responds_to_a_slider_and_stays_offline(server, browser, t
         lambda d: "month 1:" in headline(d)
         and len(d.find_elements("css selector", ".js-plotly-plot .main-svg")) >= 5)
     before = headline(browser)
-    print(f"stepped: {time.monotonic() - started:.0f} s")
     visits = wait.until(lambda d: policy_trace(d, "tiers", "county hospital"))
     assert "▲" not in before and "▼" not in before  # no lever moved: no difference
 
@@ -174,7 +173,6 @@ def test_the_app_steps_responds_to_a_slider_and_stays_offline(server, browser, t
     assert headline(browser) != before
     assert policy_trace(browser, "tiers", "county hospital") != visits  # the figure changed
 
-    print(f"lever applied: {time.monotonic() - started:.0f} s")
     wait.until(lambda d: click(d, "step"))
     wait.until(lambda d: "month 2:" in headline(d))
     assert len(policy_trace(browser, "tiers", "county hospital")) == 2
@@ -187,7 +185,6 @@ def test_the_app_steps_responds_to_a_slider_and_stays_offline(server, browser, t
         for width in (1400, 800) if lang == "en" else (800, 1400):
             path = tmp_path / f"app_{lang}_{width}.png"
             problems[f"{lang} {width}"] = screenshot(browser, path, width)
-            print(f"{lang} {width}: {time.monotonic() - started:.0f} s")
     assert not any(problems.values()), problems
 
     local = (address, address.replace("http:", "ws:"), "data:", "blob:")
