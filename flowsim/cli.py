@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -548,6 +549,62 @@ def decision_table(results: Results) -> Table | None:
     for year, row in by_year.iterrows():
         table.add_row(str(year), *(f"{row[c]:.3f}" for c in DECISIONS))
     return table
+
+
+@app.command("app")
+def app_command(
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario YAML file for the baseline; omit it for the built-in "
+                       "default county."),
+    ] = None,
+    population: Annotated[
+        int | None,
+        _whole("--population", 1, MAX_COUNT, "Residents of the synthetic county (default "
+               "50,000)."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language the page opens in: zh or en (a switch "
+                                      "in the page changes it).")] = "zh",
+    port: Annotated[int, _whole("--port", 1, 65535, "Port to serve the page on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this computer "
+                                      "only; 0.0.0.0: every network it is on).")] = "127.0.0.1",
+    out: Annotated[Path, typer.Option(help="Folder that 'Save as scenario' writes to.")] = Path(
+        "."),
+) -> None:
+    """Open the live policy explorer: move the levers, watch the county month by month.
+
+    Serves a page (Mesa's SolaraViz) until Ctrl+C; it needs no internet connection.
+    """
+    if lang not in ("zh", "en"):
+        raise InputError(None, "--lang", lang, "zh or en")
+    check_folder(out, "--out")
+    check_port(host, port)
+    from flowsim.explorer import app_baseline
+
+    baseline = app_baseline(config, population)
+    residents = check_run(baseline)
+    from flowsim.app import serve
+
+    address = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+    console.print(f"flowsim app: {baseline.name}, {residents:,} residents, at {address} "
+                  "(Ctrl+C stops it)")
+    serve(config, population, lang, out, host=host, port=port)
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise an InputError unless this process may listen on ``host``:``port`` now."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except (socket.gaierror, UnicodeError):
+        raise InputError(None, "--host", host, "an address of this computer, e.g. "
+                         "127.0.0.1 or 0.0.0.0") from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise InputError(None, "--port", port, f"a port free on {host} ({err.strerror})"
+                             ) from None
 
 
 def main(args: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ LAYERS = {
     "results": {"indicators", "results", "api", "elasticities"},
     "experiments": {"experiments", "calibrate"},
     "report": {"figures", "formats", "report", "export"},
+    "app": {"explorer", "app"},
     "cli": {"cli", "__main__", "__init__"},
 }
 ORDER = list(LAYERS)

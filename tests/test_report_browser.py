@@ -12,26 +12,20 @@ Selenium is pointed at ``/usr/bin/chromedriver`` so that Selenium Manager never 
 """
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import headless_chromium, needs_chromium
 
 from flowsim import report
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 XSS = "<script>alert(1)</script>"
 WIDTHS = (800, 1400)
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or not Path(DRIVER).is_file(),
-    reason="headless Chromium not installed (Debian: apt-get install chromium chromium-driver; "
-           ".ci/run does this)",
-)
+pytestmark = needs_chromium
 
 DRAWN = """
 return [...document.querySelectorAll('.plotly-graph-div')].map(function (d) {
@@ -152,20 +146,7 @@ def pages(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,900", "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-                "--hide-scrollbars"):
-        options.add_argument(arg)  # network off: no name resolves, every request hits a dead port
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    driver.set_page_load_timeout(120)
-    driver.set_script_timeout(60)
+    driver = headless_chromium()
     yield driver
     driver.quit()
 
