@@ -78,7 +78,8 @@ def serve(scenario: Path | None, population: int | None, language: str, out: Pat
     would read them. Solara's scripts, styles and fonts are served by this server from the
     ``solara-assets`` package (its ``/_solara/cdn`` proxy, set on here: solara turns it off in
     some editors) rather than fetched by the browser from a CDN; production mode loads no
-    development tools and makes no version check.
+    development tools and makes no version check. Solara's "runs on Solara" banner is off
+    (the README credits Mesa and Solara).
     """
     import uvicorn
 
@@ -91,6 +92,7 @@ def serve(scenario: Path | None, population: int | None, language: str, out: Pat
     })
     solara.settings.assets.proxy = True
     solara.server.settings.main.mode = "production"
+    solara.server.settings.theme.show_banner = False  # it would cover the figures' corner
     uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
 
 
