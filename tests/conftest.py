@@ -2,6 +2,8 @@
 headless Chromium for the browser tests."""
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,41 @@ SMALL = {
 RULES_OFF = {f"providers.{name}_rule.value": False
              for name in ("length_of_stay", "transfer", "admission", "township_referral")}
 """Every provider decision rule off: the fixed responses of ``responses.*`` (docs/providers.md)."""
+XSS = "<script>alert(1)</script>"
+"""A scenario name the reports must show as text, never run."""
+
+
+def small_yaml(path: Path, parent: str, name: str, residents: int = 20000) -> Path:
+    """A scenario extending ``configs/<parent>`` on a small county."""
+    villages, townships = (40, 4) if residents >= 20000 else (12, 2)
+    path.write_text(
+        f"extends: {(ROOT / 'configs' / parent).as_posix()}\nname: '{name}'\n"
+        f"county:\n  synthetic:\n    population: {{value: {residents}}}\n"
+        f"    villages: {{value: {villages}}}\n    townships: {{value: {townships}}}\n",
+        encoding="utf-8")
+    return path
+
+
+def gap_sweep(path: Path, base: Path, values: list[int], lever: str = "gap",
+              described: str = "") -> Path:
+    """An experiment sweeping the township–county inpatient gap (points) over ``values``.
+
+    The county rate is 0.80 − ``lever`` / 100; ``described``: the lever's label and unit lines.
+    """
+    path.write_text(
+        f"name: gap\nbase: {base.as_posix()}\nscenarios:\n  - name: tiny\nsweep:\n"
+        f"  {lever}:\n{described}    values: {values}\n    set:\n"
+        f"      benefits.resident.inpatient.rate.value.county: '0.80 - {lever} / 100'\n"
+        "replications: 2\ndays: 40\n", encoding="utf-8")
+    return path
+
+
+def flowsim_cli(*args, check: bool = False) -> subprocess.CompletedProcess:
+    """``python -m flowsim ARGS`` in a subprocess; with ``check``, it must succeed."""
+    proc = subprocess.run([sys.executable, "-m", "flowsim", *map(str, args)],
+                          capture_output=True, text=True)
+    assert not check or proc.returncode == 0, proc.stderr
+    return proc
 
 
 @pytest.fixture(scope="session")

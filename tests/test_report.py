@@ -2,38 +2,18 @@
 
 import html
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.offline
 import pytest
+from conftest import XSS, flowsim_cli, gap_sweep, small_yaml
 
 from flowsim import figures, report
 from flowsim.errors import InputError
 from flowsim.experiments import REFERENCE, ExperimentResults
 from flowsim.results import Results
 
-ROOT = Path(__file__).resolve().parents[1]
-XSS = "<script>alert(1)</script>"
 RUN_FIGURES = ("monthly", "tiers", "fund_flow", "referrals", "map", "settlement", "equity")
-
-
-def small_yaml(path: Path, parent: str, name: str, residents: int = 20000) -> Path:
-    """A scenario extending ``parent`` on a small county."""
-    villages, townships = (40, 4) if residents >= 20000 else (12, 2)
-    path.write_text(
-        f"extends: {(ROOT / 'configs' / parent).as_posix()}\nname: '{name}'\n"
-        f"county:\n  synthetic:\n    population: {{value: {residents}}}\n"
-        f"    villages: {{value: {villages}}}\n    townships: {{value: {townships}}}\n",
-        encoding="utf-8")
-    return path
-
-
-def flowsim_cli(*args):
-    return subprocess.run([sys.executable, "-m", "flowsim", *map(str, args)],
-                          capture_output=True, text=True)
 
 
 def decoded(page: str) -> str:
@@ -73,12 +53,7 @@ def run_dir(compare_dir):
 def sweep_dir(folder):
     """A two-point sweep (dose–response) on a tiny county, run through ``flowsim experiment``."""
     tiny = small_yaml(folder / "tiny.yaml", "baseline.yaml", "tiny", residents=5000)
-    spec = folder / "sweep.yaml"
-    spec.write_text(
-        f"name: gap\nbase: {tiny.as_posix()}\nscenarios:\n  - name: tiny\nsweep:\n"
-        "  gap:\n    values: [0, 20]\n    set:\n"
-        "      benefits.resident.inpatient.rate.value.county: '0.80 - gap / 100'\n"
-        "replications: 2\ndays: 40\n", encoding="utf-8")
+    spec = gap_sweep(folder / "sweep.yaml", tiny, [0, 20])
     proc = flowsim_cli("experiment", spec, "--workers", 1, "--out", folder / "sweep")
     assert proc.returncode == 0, proc.stderr
     return folder / "sweep"

@@ -12,17 +12,13 @@ Selenium is pointed at ``/usr/bin/chromedriver`` so that Selenium Manager never 
 """
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import headless_chromium, needs_chromium
+from conftest import XSS, flowsim_cli, gap_sweep, headless_chromium, needs_chromium, small_yaml
 
 from flowsim import report
 
-ROOT = Path(__file__).resolve().parents[1]
-XSS = "<script>alert(1)</script>"
 WIDTHS = (800, 1400)
 
 pytestmark = needs_chromium
@@ -102,23 +98,6 @@ return problems;
 """
 
 
-def small_yaml(path: Path, parent: str, name: str, residents: int = 20000) -> Path:
-    villages, townships = (40, 4) if residents >= 20000 else (12, 2)
-    path.write_text(
-        f"extends: {(ROOT / 'configs' / parent).as_posix()}\nname: '{name}'\n"
-        f"county:\n  synthetic:\n    population: {{value: {residents}}}\n"
-        f"    villages: {{value: {villages}}}\n    townships: {{value: {townships}}}\n",
-        encoding="utf-8")
-    return path
-
-
-def flowsim_cli(*args):
-    proc = subprocess.run([sys.executable, "-m", "flowsim", *map(str, args)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc
-
-
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
     """The three kinds of report, each written once in both languages."""
@@ -127,16 +106,12 @@ def pages(tmp_path_factory):
     weihai = small_yaml(folder / "xss.yaml", "scenarios/weihai_2023.yaml", XSS)
     ningxia = small_yaml(folder / "nx.yaml", "scenarios/ningxia_2023_103.yaml", "ningxia")
     flowsim_cli("compare", base, weihai, ningxia, "--days", 370, "--replications", 2,
-                "--workers", 1, "--out", folder / "compare")
+                "--workers", 1, "--out", folder / "compare", check=True)
     tiny = small_yaml(folder / "tiny.yaml", "baseline.yaml", "tiny", residents=5000)
-    spec = folder / "sweep.yaml"
-    spec.write_text(
-        f"name: gap\nbase: {tiny.as_posix()}\nscenarios:\n  - name: tiny\nsweep:\n"
-        "  gap_points:\n    label: {en: township–county gap, zh: 乡县住院报销比例差}\n"
-        "    unit: points\n    values: [0, 10, 20, 30]\n    set:\n"
-        "      benefits.resident.inpatient.rate.value.county: '0.80 - gap_points / 100'\n"
-        "replications: 2\ndays: 40\n", encoding="utf-8")
-    flowsim_cli("experiment", spec, "--workers", 1, "--out", folder / "sweep")
+    spec = gap_sweep(folder / "sweep.yaml", tiny, [0, 10, 20, 30], "gap_points",
+                     "    label: {en: township–county gap, zh: 乡县住院报销比例差}\n"
+                     "    unit: points\n")
+    flowsim_cli("experiment", spec, "--workers", 1, "--out", folder / "sweep", check=True)
     (run,) = [p for p in (folder / "compare" / "runs").glob("*/results")
               if XSS in (p / "run.json").read_text("utf-8")]
     return {"compare": report.write_report(folder / "compare", folder / "compare.html"),
