@@ -21,17 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import mesa
-import numpy as np
 import yaml
 
 from flowsim import indicators
 from flowsim.config import POPULATION, Param, Scenario, load_scenario, value_on
-from flowsim.counters import COUNTERS
-from flowsim.domain import N_QUINTILES, TIERS, Tier
+from flowsim.domain import TIERS, Tier
 from flowsim.experiments import with_settings
 from flowsim.labels import text
 from flowsim.model import CountyModel
-from flowsim.results import whole_run_window
+from flowsim.results import flows_window, whole_run_window
 
 # -- levers --------------------------------------------------------------------------------------
 
@@ -232,7 +230,7 @@ class PolicyExplorer(mesa.Model):
             first = county.day
             county.run_for(days)
             record = county.record()
-            self._latest[arm] = {**month_measures(county, first),
+            self._latest[arm] = {**month_measures(flows_window(record, first)),
                                  **{name: value for name, value in indicators.compute(
                                      whole_run_window(record)).items() if name in HEADLINE}}
         self.months.append(start)
@@ -266,22 +264,12 @@ def rebuilt(explorer: PolicyExplorer, settings: dict[str, Any]) -> PolicyExplore
     return new
 
 
-def month_measures(county: CountyModel, first_day: int) -> dict[str, float]:
-    """``MEASURES`` of the days from ``first_day`` to the last simulated (one month)."""
-    days = county.day_counts[first_day:]
-    counts = {name: np.sum([getattr(d, name) for d in days], axis=0) for name in COUNTERS}
-    n = len(days)
-    zeros = np.zeros(len(TIERS))
-    window = indicators.Window(
-        days=n, residents=len(county.residents), counts=counts,
-        beds=np.zeros(len(TIERS)), residents_by_quintile=np.zeros(N_QUINTILES),
-        catastrophic=np.zeros(N_QUINTILES), resident_years=np.zeros(N_QUINTILES),
-        cost_by_year=(), settlement_fund_extra=0.0, settlement_by_tier=zeros,
-        care_cost_by_tier=zeros, community_fund_extra=0.0, scores=0.0, scored_years=0.0)
+def month_measures(window: indicators.Window) -> dict[str, float]:
+    """``MEASURES`` of a month's ``window`` of flows (``results.flows_window``)."""
     out = {}
     for t in Tier:
-        out[f"visits_per_day_{TIERS[t]}"] = float(window.visits[:, t].sum()) / n
-        out[f"admissions_per_day_{TIERS[t]}"] = float(window.admissions[t].sum()) / n
+        out[f"visits_per_day_{TIERS[t]}"] = float(window.visits[:, t].sum()) / window.days
+        out[f"admissions_per_day_{TIERS[t]}"] = float(window.admissions[t].sum()) / window.days
     for name in MEASURES:
         if name in indicators.INDICATORS:
             out[name] = indicators.INDICATORS[name].compute(window)

@@ -335,6 +335,21 @@ def _tidy(name: str, array: np.ndarray, dates: pd.DatetimeIndex) -> pd.DataFrame
 
 
 
+def flows_window(record: RunRecord, first_day: int = 0) -> indicators.Window:
+    """The counters of days ``first_day`` onwards, as flows only (e.g. one month).
+
+    No beds, per-year outcomes or year-end settlements: indicators of flows (visits, shares,
+    fund spending by tier, out-of-pocket) are exact, those of stocks and years read zero.
+    """
+    counts = {name: values[first_day:].sum(axis=0) for name, values in record.counts.items()}
+    tiers, quintiles = np.zeros(len(TIERS)), np.zeros(N_QUINTILES)
+    return indicators.Window(
+        days=record.days - first_day, residents=record.residents, counts=counts, beds=tiers,
+        residents_by_quintile=quintiles, catastrophic=quintiles, resident_years=quintiles,
+        cost_by_year=(), settlement_fund_extra=0.0, settlement_by_tier=tiers,
+        care_cost_by_tier=tiers, community_fund_extra=0.0, scores=0.0, scored_years=0.0)
+
+
 def whole_run_window(record: RunRecord) -> indicators.Window:
     """The counters of a whole run summed straight from its record (no daily table).
 
